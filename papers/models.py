@@ -1,0 +1,306 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+class PaperQuerySet(models.QuerySet):
+    def recent(self):
+        # Newest import first; within one import, the source's own order (ids ascend).
+        return self.order_by("-first_seen_at", "id")
+
+    def tagged(self, tag):
+        return self.filter(paper_tags__tag=tag)
+
+    def for_cards(self):
+        """What a paper card shows, fetched in a fixed number of queries."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "paper_tags",
+                queryset=PaperTag.objects.select_related("tag").order_by("tag__name"),
+            )
+        )
+
+
+class Paper(models.Model):
+    """One research paper, whichever sources it arrived from."""
+
+    arxiv_id = models.CharField(
+        "arXiv id",
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Bare identifier without version, e.g. 2401.12345 or hep-th/9901001.",
+    )
+    arxiv_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    doi = models.CharField("DOI", max_length=255, null=True, blank=True, unique=True)
+    # Identity of papers with neither arXiv id nor DOI: normalised title + first author.
+    title_key = models.CharField(max_length=300, db_index=True, editable=False)
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    # Author names in byline order, kept on the paper so that cards and search need no
+    # join; the Author rows behind them serve author pages and follows.
+    author_names = ArrayField(models.TextField(), default=list, blank=True)
+    authors = models.ManyToManyField("Author", through="Authorship", related_name="papers")
+    categories = ArrayField(
+        models.CharField(max_length=32),
+        default=list,
+        blank=True,
+        help_text="arXiv categories, primary first.",
+    )
+    comment = models.TextField(blank=True)
+    journal_ref = models.TextField("journal reference", blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="First version's date.")
+    updated_at = models.DateTimeField(null=True, blank=True, help_text="Latest version's date.")
+    daily_date = models.DateField(
+        null=True, blank=True, help_text="Day it was picked for the Hugging Face daily list."
+    )
+    first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    abs_url = models.URLField("abstract page", max_length=500, blank=True)
+    pdf_url = models.URLField("PDF", max_length=500, blank=True)
+    code_url = models.URLField("code repository", max_length=500, blank=True)
+    project_url = models.URLField("project page", max_length=500, blank=True)
+    sources = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    vote_count = models.PositiveIntegerField(default=0)
+    save_count = models.PositiveIntegerField(default=0)
+    search_vector = models.GeneratedField(
+        expression=models.Func(
+            models.F("title"),
+            models.F("abstract"),
+            models.F("author_names"),
+            function="paperfeed_search_vector",
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    modified_at = models.DateTimeField(auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["search_vector"], name="paper_search_gin"),
+            GinIndex(fields=["categories"], name="paper_categories_gin"),
+            models.Index(fields=["-daily_date"], name="paper_daily_idx"),
+            models.Index(fields=["-published_at"], name="paper_published_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="paper_title_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("paper", args=[self.pk])
+
+    @property
+    def arxiv_label(self):
+        if not self.arxiv_id:
+            return ""
+        return f"{self.arxiv_id}v{self.arxiv_version}" if self.arxiv_version else self.arxiv_id
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=300)
+    # Case-, accent- and punctuation-folded name: the same person across sources.
+    name_key = models.CharField(max_length=300, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Authorship(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "position"], name="authorship_position_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.author} #{self.position + 1} on {self.paper_id}"
+
+
+class Tag(models.Model):
+    class Kind(models.TextChoices):
+        TOPIC = "topic", "Topic"
+        CATEGORY = "category", "arXiv category"
+        KEYWORD = "keyword", "Keyword"
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TOPIC)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("tag", args=[self.slug])
+
+
+class PaperTag(models.Model):
+    """A tag on a paper, with where it came from and why."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "Import"
+        CATEGORY = "category", "arXiv category"
+        RULE = "rule", "Rule"
+        LEARNED = "learned", "Learned"
+        CURATOR = "curator", "Curator"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="paper_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="paper_tags")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    confidence = models.FloatField(default=1.0)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "tag"], name="papertag_unique"),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=1), name="papertag_confidence_0_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.tag} on {self.paper_id}"
+
+
+class ImportRun(models.Model):
+    """One import or fetch: what it read, what it changed, what it could not take."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    MAX_ERRORS = 100
+
+    source = models.CharField(max_length=40, help_text="Input format, e.g. hf-listing.")
+    params = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    trigger = models.CharField(max_length=20, default="command")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seen = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first 100 per-record errors."
+    )
+    message = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.source} run #{self.pk} ({self.status})"
+
+    def summary(self):
+        return (
+            f"created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, failed {self.failed}"
+        )
+
+
+class Vote(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "paper"], name="vote_once_per_paper"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ▲ {self.paper_id}"
+
+
+def _new_share_token():
+    return secrets.token_urlsafe(24)
+
+
+class ReadingList(models.Model):
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private"
+        UNLISTED = "unlisted", "Unlisted (anyone with the link)"
+        PUBLIC = "public", "Public"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_lists"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    share_token = models.CharField(max_length=64, unique=True, default=_new_share_token)
+    papers = models.ManyToManyField(Paper, through="ListItem", related_name="reading_lists")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                models.F("owner"), Lower("name"), name="readinglist_name_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ListItem(models.Model):
+    class Status(models.TextChoices):
+        TO_READ = "to_read", "To read"
+        READING = "reading", "Reading"
+        READ = "read", "Read"
+
+    reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="items")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="list_items")
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TO_READ)
+    position = models.PositiveIntegerField(default=0)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "added_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reading_list", "paper"], name="listitem_once_per_list"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.paper_id} in {self.reading_list_id}"

@@ -1,0 +1,191 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.postgres.search import SearchQuery, SearchRank
+
+from papers import importing
+from papers.models import Author, Authorship, ImportRun, Paper
+from papers.sources import PaperRecord, RecordError, listing
+
+pytestmark = pytest.mark.django_db
+
+DEMO = (
+    Path(__file__).resolve().parents[2]
+    / "papers"
+    / "demo"
+    / "hf-papers-listing-language-models.txt"
+)
+
+
+def run_import(items, source="test"):
+    return importing.import_records(items, run=importing.start_run(source=source))
+
+
+def record(title="Sparse experts at scale", **fields):
+    fields.setdefault("source", "test")
+    fields.setdefault("position", "entry 1")
+    return PaperRecord(title=title, **fields)
+
+
+def test_demo_listing_imports_once():
+    first = run_import(listing.parse(DEMO.read_bytes()), source=listing.FORMAT)
+    second = run_import(listing.parse(DEMO.read_bytes()), source=listing.FORMAT)
+
+    assert (first.seen, first.created, first.updated, first.unchanged, first.failed) == (
+        294,
+        294,
+        0,
+        0,
+        0,
+    )
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 294)
+    assert second.status == ImportRun.Status.SUCCEEDED
+    assert second.finished_at is not None
+    assert Paper.objects.count() == 294
+    greaselm = Paper.objects.get(title__startswith="GreaseLM")
+    assert greaselm.sources == ["hf-listing"]
+    assert Paper.objects.exclude(code_url="").count() == 51
+
+
+def test_import_keeps_the_source_order_within_a_run():
+    run_import([record("First listed"), record("Second listed"), record("Third listed")])
+
+    assert [p.title for p in Paper.objects.recent()] == [
+        "First listed",
+        "Second listed",
+        "Third listed",
+    ]
+
+
+def test_changed_fields_update_the_paper():
+    run_import([record(abstract="Old abstract.")])
+    run = run_import([record(abstract="New abstract.", code_url="https://github.com/a/b")])
+
+    paper = Paper.objects.get()
+    assert (run.created, run.updated, run.unchanged) == (0, 1, 0)
+    assert paper.abstract == "New abstract."
+    assert paper.code_url == "https://github.com/a/b"
+
+
+def test_a_missing_field_does_not_erase_a_known_one():
+    run_import([record(abstract="Known abstract.", comment="12 pages")])
+    run = run_import([record()])
+
+    paper = Paper.objects.get()
+    assert run.unchanged == 1
+    assert (paper.abstract, paper.comment) == ("Known abstract.", "12 pages")
+
+
+def test_same_title_is_one_paper_across_case_and_punctuation():
+    run_import([record("GreaseLM: Graph Reasoning for QA")])
+    run = run_import([record("greaselm — graph reasoning for QA", source="other")])
+
+    assert Paper.objects.count() == 1
+    assert run.updated == 1
+    assert Paper.objects.get().sources == ["test", "other"]
+
+
+def test_same_title_with_a_different_first_author_is_another_paper():
+    run_import([record("A survey of LLMs", authors=("Wayne Xin Zhao", "Kun Zhou"))])
+    run_import([record("A survey of LLMs", authors=("Humza Naveed",))])
+
+    assert Paper.objects.count() == 2
+
+
+def test_arxiv_id_is_the_identity_even_when_the_title_changes():
+    run_import([record("Old title", arxiv_id="2401.00001", arxiv_version=1)])
+    run = run_import([record("New title", arxiv_id="2401.00001", arxiv_version=2)])
+
+    paper = Paper.objects.get()
+    assert run.updated == 1
+    assert (paper.title, paper.arxiv_version, paper.arxiv_label) == ("New title", 2, "2401.00001v2")
+
+
+def test_authors_are_kept_in_byline_order_and_shared():
+    run_import(
+        [
+            record("Paper one", authors=("Ada Lovelace", "Alan Turing")),
+            record("Paper two", authors=("Alan Turing", "Ada Lovelace")),
+        ]
+    )
+
+    assert Author.objects.count() == 2
+    two = Paper.objects.get(title="Paper two")
+    assert [a.author.name for a in two.authorships.select_related("author")] == [
+        "Alan Turing",
+        "Ada Lovelace",
+    ]
+    assert two.author_names == ["Alan Turing", "Ada Lovelace"]
+
+
+def test_a_changed_byline_replaces_the_authorships():
+    run_import([record(authors=("Ada Lovelace",))])
+    run_import([record(authors=("Ada Lovelace", "Grace Hopper"))])
+
+    assert Authorship.objects.count() == 2
+    assert Author.objects.get(authorships__position=1).name == "Grace Hopper"
+
+
+def test_bad_records_are_reported_and_good_ones_land():
+    items = [
+        record("Good one"),
+        RecordError("line 7", "title without an abstract line after it"),
+        record("   "),
+        record("Too long a link", code_url="https://github.com/" + "a" * 600),
+        record("Good two"),
+    ]
+
+    run = run_import(items)
+
+    assert (run.seen, run.created, run.failed) == (5, 2, 3)
+    assert run.errors == [
+        {"position": "line 7", "message": "title without an abstract line after it"},
+        {"position": "entry 1", "message": "no title"},
+        {"position": "entry 1", "message": "code_url is longer than 500 characters"},
+    ]
+    assert set(Paper.objects.values_list("title", flat=True)) == {"Good one", "Good two"}
+
+
+def test_only_the_first_hundred_errors_are_kept():
+    run = run_import([RecordError(f"line {n}", "broken") for n in range(150)])
+
+    assert run.failed == 150
+    assert len(run.errors) == ImportRun.MAX_ERRORS
+
+
+def test_a_crash_marks_the_run_failed_and_keeps_whole_batches(monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+
+    def records_then_crash():
+        yield record("Batch one, paper one")
+        yield record("Batch one, paper two")
+        yield record("Batch two, paper one")
+        raise OSError("disk went away")
+
+    run = importing.start_run(source="test")
+    with pytest.raises(OSError):
+        importing.import_records(records_then_crash(), run=run)
+
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED
+    assert "disk went away" in run.message
+    assert set(Paper.objects.values_list("title", flat=True)) == {
+        "Batch one, paper one",
+        "Batch one, paper two",
+    }
+
+
+def test_search_vector_weights_title_above_abstract():
+    run_import(
+        [
+            record("Retrieval for everyone", abstract="Nothing else."),
+            record("Something else", abstract="We talk about retrieval."),
+        ]
+    )
+
+    ranked = (
+        Paper.objects.filter(search_vector=SearchQuery("retrieval"))
+        .annotate(rank=SearchRank("search_vector", SearchQuery("retrieval")))
+        .order_by("-rank")
+    )
+    assert [p.title for p in ranked] == ["Retrieval for everyone", "Something else"]

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,12 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
-# Playwright's sync API runs an event loop in this thread; the test's own database calls
-# are ordinary blocking calls made between browser steps, which Django would refuse.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(autouse=True)
+def _blocking_database_calls_between_browser_steps(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own database
+    # calls are ordinary blocking calls made between browser steps, which Django would refuse.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")

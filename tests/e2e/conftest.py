@@ -17,11 +17,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.fixture(autouse=True)
-def _blocking_database_calls_between_browser_steps(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own database
-    # calls are ordinary blocking calls made between browser steps, which Django would refuse.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture(scope="session", autouse=True)
+def _blocking_database_calls_between_browser_steps():
+    # Playwright's sync API keeps an event loop in this thread for the whole session; the
+    # tests' database calls are ordinary blocking calls between browser steps, which
+    # Django would otherwise refuse.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(scope="session")

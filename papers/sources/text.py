@@ -42,3 +42,8 @@ def find_links(text: str) -> tuple[str, str]:
         elif "." in host and host not in ("github.com", "www.github.com"):
             project_url = project_url or url
     return code_url, project_url
+
+
+def squash(text: str | None) -> str:
+    """Whitespace (including arXiv's hard line breaks) collapsed to single spaces."""
+    return " ".join(text.split()) if text else ""

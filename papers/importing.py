@@ -1,27 +1,70 @@
 """The one write path for papers: identity, merge and batched upsert.
 
-Records arrive from any parser in `papers.sources`. Each is matched to an existing
-paper (bare arXiv id, else DOI, else normalised title with a compatible first author),
-merged into it, and written in batches: every batch is one transaction, so an
-interrupted import leaves only whole papers and a second run completes it.
+Records arrive from any parser in `papers.sources`. Each is matched to an existing paper
+(bare arXiv id, else DOI, else normalised title with a compatible first author) and
+merged into it; new and changed papers are then written in batches. Every batch is one
+transaction, so an interrupted import leaves only whole papers, and running it again
+completes it without duplicates.
+
+Merging, field by field:
+- a value never replaces a known one from a source ranked higher for that field
+  (`BIBLIOGRAPHIC_RANK`, `LINK_RANK`); an empty field takes a value from any source;
+- a record of an older arXiv version than the one known only fills empty fields; a newer
+  version is recorded as a `PaperVersion` and its fields win;
+- the Hugging Face signals (upvotes, stars, keywords, daily date) take the latest value.
+The search vector is left empty on every paper written; `papers.search.index_papers()`
+fills it afterwards (see `import_and_index`).
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import islice
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from papers import identity
-from papers.models import Author, Authorship, ImportRun, Paper
+from papers import identity, search
+from papers.models import Author, Authorship, ImportRun, Paper, PaperVersion
 from papers.sources import PaperRecord, RecordError
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
+# Runs that have not reported progress for this long died with their process.
+STALE_AFTER = timedelta(minutes=15)
+# Serialises the write phase of concurrent imports: identity by title cannot be a
+# unique constraint, so two imports must not both create the same paper.
+_IMPORT_LOCK = 0x7061_7065
+
+# Higher wins. arXiv's own services describe a paper best; a reference manager's copy
+# may be abbreviated or re-capitalised; the listing text has only title and abstract.
+BIBLIOGRAPHIC_RANK = {
+    "arxiv-oai": 5,
+    "arxiv-api": 5,
+    "arxiv-snapshot": 4,
+    "hf-daily": 3,
+    "bibtex": 2,
+    "ris": 2,
+    "hf-listing": 1,
+}
+# Code and project links: the daily list's are curated by the authors themselves.
+LINK_RANK = {"hf-daily": 5, "hf-listing": 4, "bibtex": 3, "ris": 3}
+BIBLIOGRAPHIC_FIELDS = (
+    "title",
+    "abstract",
+    "doi",
+    "comment",
+    "journal_ref",
+    "published_at",
+    "abs_url",
+    "pdf_url",
+)
+LINK_FIELDS = ("code_url", "project_url")
+SIGNAL_FIELDS = ("daily_date", "hf_upvotes", "github_stars")
+URL_FIELDS = ("abs_url", "pdf_url", "code_url", "project_url")
 
 # Column limits checked before writing, so that one oversized field fails its record
-# instead of the whole batch.
+# instead of its whole batch.
 _MAX_LENGTHS = {
     "arxiv_id": 32,
     "doi": 255,
@@ -36,31 +79,26 @@ _MAX_LENGTHS = {
 }
 _MAX_AUTHORS = 2000
 _MAX_AUTHOR_NAME = 300
-
-# Fields copied from a record when it has a value for them.
-_MERGED_FIELDS = (
-    "title",
-    "abstract",
-    "arxiv_version",
-    "doi",
-    "comment",
-    "journal_ref",
-    "published_at",
-    "updated_at",
-    "daily_date",
-    "abs_url",
-    "pdf_url",
-    "code_url",
-    "project_url",
-)
+_MAX_CATEGORY = 32
+_MAX_KEYWORD = 100
 
 
 def start_run(
     *, source: str, params: dict | None = None, trigger: str = "command", started_by=None
 ) -> ImportRun:
+    ImportRun.objects.filter(
+        status=ImportRun.Status.RUNNING, heartbeat_at__lt=timezone.now() - STALE_AFTER
+    ).update(status=ImportRun.Status.INTERRUPTED)
     return ImportRun.objects.create(
         source=source, params=params or {}, trigger=trigger, started_by=started_by
     )
+
+
+def import_and_index(items, *, run: ImportRun, on_batch=None) -> ImportRun:
+    """Import records, then make the papers they touched searchable."""
+    import_records(items, run=run, on_batch=on_batch)
+    search.index_papers()
+    return run
 
 
 def import_records(
@@ -70,6 +108,7 @@ def import_records(
     on_batch: Callable[[ImportRun], None] | None = None,
 ) -> ImportRun:
     """Import parsed records into the corpus, keeping counts and errors on `run`."""
+    authors = _AuthorIds()
     try:
         for batch in _batches(items, BATCH_SIZE):
             records = []
@@ -81,11 +120,12 @@ def import_records(
                     records.append(item)
             run.seen += len(batch)
             with transaction.atomic():
-                outcome = _upsert(records, first_seen_at=run.started_at)
+                outcome = _upsert(records, first_seen_at=run.started_at, authors=authors)
             run.created += outcome.created
             run.updated += outcome.updated
             run.unchanged += outcome.unchanged
-            run.save(update_fields=_COUNT_FIELDS)
+            run.heartbeat_at = timezone.now()
+            run.save(update_fields=[*_COUNT_FIELDS, "heartbeat_at"])
             if on_batch:
                 on_batch(run)
     except Exception as exc:
@@ -107,14 +147,14 @@ def _batches(items: Iterable, size: int):
 def _finish(run: ImportRun, status: str, *, message: str = "") -> None:
     run.status = status
     run.message = message
-    run.finished_at = timezone.now()
-    run.save(update_fields=[*_COUNT_FIELDS, "status", "message", "finished_at"])
+    run.finished_at = run.heartbeat_at = timezone.now()
+    run.save(update_fields=[*_COUNT_FIELDS, "status", "message", "finished_at", "heartbeat_at"])
 
 
 def _record_error(run: ImportRun, position: str, message: str) -> None:
     run.failed += 1
     if len(run.errors) < ImportRun.MAX_ERRORS:
-        run.errors.append({"position": position, "message": message})
+        run.errors.append({"position": position, "message": message[:500]})
 
 
 def _invalid(record: PaperRecord) -> str:
@@ -124,10 +164,18 @@ def _invalid(record: PaperRecord) -> str:
         value = getattr(record, name) or ""
         if len(value) > limit:
             return f"{name} is longer than {limit} characters"
+    for name in URL_FIELDS:
+        value = getattr(record, name)
+        if value and not value.startswith(("https://", "http://")):
+            return f"{name} is not an http(s) address"
     if len(record.authors) > _MAX_AUTHORS:
         return f"more than {_MAX_AUTHORS} authors"
     if any(len(name) > _MAX_AUTHOR_NAME for name in record.authors):
         return f"an author name is longer than {_MAX_AUTHOR_NAME} characters"
+    if any(len(category) > _MAX_CATEGORY for category in record.categories):
+        return f"a category is longer than {_MAX_CATEGORY} characters"
+    if any(len(keyword) > _MAX_KEYWORD for keyword in record.keywords):
+        return f"a keyword is longer than {_MAX_KEYWORD} characters"
     return ""
 
 
@@ -138,7 +186,8 @@ class _Outcome:
     unchanged: int = 0
     new_papers: list[Paper] = field(default_factory=list)
     changed_papers: dict[int, Paper] = field(default_factory=dict)
-    byline_changed: list[Paper] = field(default_factory=list)
+    byline_changed: dict[int, Paper] = field(default_factory=dict)
+    versions: list[tuple[Paper, PaperVersion]] = field(default_factory=list)
 
 
 class _Index:
@@ -178,86 +227,299 @@ def _compatible(paper: Paper, record: PaperRecord) -> bool:
     return identity.same_first_author(paper.author_names, record.authors)
 
 
-def _upsert(records: list[PaperRecord], *, first_seen_at) -> _Outcome:
+def _upsert(records: list[PaperRecord], *, first_seen_at, authors: "_AuthorIds") -> _Outcome:
     outcome = _Outcome()
     if not records:
         return outcome
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
     keys = [identity.title_key(record.title) for record in records]
     matches = (
         Q(title_key__in=set(keys))
         | Q(arxiv_id__in={r.arxiv_id for r in records if r.arxiv_id})
         | Q(doi__in={r.doi for r in records if r.doi})
     )
-    index = _Index(Paper.objects.filter(matches).select_for_update())
+    index = _Index(Paper.objects.filter(matches).defer("search_vector"))
     for record, key in zip(records, keys, strict=True):
         paper = index.find(record, key)
         if paper is None:
             paper = Paper(title_key=key, first_seen_at=first_seen_at)
-            _merge(paper, record)
+            _merge(paper, record, outcome)
             index.add(paper)
             outcome.new_papers.append(paper)
             outcome.created += 1
             continue
-        byline_before = list(paper.author_names)
-        if _merge(paper, record):
+        byline_before = paper.author_names
+        if _merge(paper, record, outcome):
             paper.title_key = identity.title_key(paper.title)
             outcome.updated += 1
             if paper.pk:
                 outcome.changed_papers[paper.pk] = paper
                 if paper.author_names != byline_before:
-                    outcome.byline_changed.append(paper)
+                    outcome.byline_changed[paper.pk] = paper
         else:
             outcome.unchanged += 1
 
-    Paper.objects.bulk_create(outcome.new_papers)
-    if outcome.changed_papers:
-        Paper.objects.bulk_update(
-            outcome.changed_papers.values(),
-            [*_MERGED_FIELDS, "title_key", "author_names", "categories", "sources", "arxiv_id"],
-        )
-    Authorship.objects.filter(paper__in=outcome.byline_changed).delete()
-    _write_bylines([*outcome.new_papers, *outcome.byline_changed])
+    _insert_papers(outcome.new_papers)
+    _update_papers(list(outcome.changed_papers.values()))
+    Authorship.objects.filter(paper_id__in=list(outcome.byline_changed)).delete()
+    _insert_bylines([*outcome.new_papers, *outcome.byline_changed.values()], authors)
+    _upsert_versions(outcome.versions)
     return outcome
 
 
-def _merge(paper: Paper, record: PaperRecord) -> bool:
+def _rank(table: dict[str, int], sources: Iterable[str]) -> int:
+    return max((table.get(source, 0) for source in sources), default=0)
+
+
+def _merge(paper: Paper, record: PaperRecord, outcome: _Outcome) -> bool:
     """Copy what the record knows into the paper; say whether anything changed."""
-    changed = False
-    for name in _MERGED_FIELDS:
-        value = getattr(record, name)
-        if value not in (None, "") and getattr(paper, name) != value:
-            setattr(paper, name, value)
-            changed = True
-    if record.arxiv_id and paper.arxiv_id != record.arxiv_id:
+    before = _snapshot(paper)
+    known_version = paper.arxiv_version
+    version = record.arxiv_version or max((v.number for v in record.versions), default=None)
+    newer = bool(version and known_version and version > known_version)
+    older = bool(version and known_version and version < known_version)
+
+    if record.arxiv_id and not paper.arxiv_id:
         paper.arxiv_id = record.arxiv_id
-        changed = True
-    if record.authors and list(record.authors) != paper.author_names:
+    if version and not older:
+        paper.arxiv_version = version
+        paper.updated_at = record.updated_at or paper.updated_at
+
+    record_rank = BIBLIOGRAPHIC_RANK.get(record.source, 0)
+    wins = newer or (not older and record_rank >= _rank(BIBLIOGRAPHIC_RANK, paper.sources))
+    for name in BIBLIOGRAPHIC_FIELDS:
+        _take(paper, name, getattr(record, name), wins)
+    if record.authors and (wins or not paper.author_names):
         paper.author_names = list(record.authors)
-        changed = True
-    if record.categories and list(record.categories) != paper.categories:
+    if record.categories and (wins or not paper.categories):
         paper.categories = list(record.categories)
-        changed = True
+
+    link_wins = LINK_RANK.get(record.source, 0) >= _rank(LINK_RANK, paper.sources)
+    for name in LINK_FIELDS:
+        _take(paper, name, getattr(record, name), link_wins)
+
+    for name in SIGNAL_FIELDS:
+        value = record.upvotes if name == "hf_upvotes" else getattr(record, name)
+        _take(paper, name, value, True)
+    if record.keywords:
+        paper.keywords = list(record.keywords)
     if record.source not in paper.sources:
         paper.sources = [*paper.sources, record.source]
-        changed = True
+
+    changed = _snapshot(paper) != before
+    _collect_versions(paper, record, version, newer, before, outcome)
     return changed
 
 
-def _write_bylines(papers: list[Paper]) -> None:
-    """Point each paper's Authorship rows at the Author rows of its byline."""
+def _take(paper: Paper, name: str, value, wins: bool) -> None:
+    if value in (None, ""):
+        return
+    if wins or getattr(paper, name) in (None, ""):
+        setattr(paper, name, value)
+
+
+_MERGED = (
+    "arxiv_id",
+    "arxiv_version",
+    "updated_at",
+    *BIBLIOGRAPHIC_FIELDS,
+    *LINK_FIELDS,
+    *SIGNAL_FIELDS,
+    "author_names",
+    "categories",
+    "keywords",
+    "sources",
+)
+
+
+def _snapshot(paper: Paper) -> tuple:
+    return tuple(
+        tuple(value) if isinstance(value := getattr(paper, name), list) else value
+        for name in _MERGED
+    )
+
+
+_TITLE, _ABSTRACT = _MERGED.index("title"), _MERGED.index("abstract")
+
+
+def _collect_versions(paper, record, version, newer, before, outcome) -> None:
+    for known in record.versions:
+        outcome.versions.append(
+            (
+                paper,
+                PaperVersion(
+                    number=known.number,
+                    submitted_at=known.submitted_at,
+                    size=known.size,
+                ),
+            )
+        )
+    if version:
+        previous_title, previous_abstract = before[_TITLE], before[_ABSTRACT]
+        outcome.versions.append(
+            (
+                paper,
+                PaperVersion(
+                    number=version,
+                    submitted_at=record.updated_at if record.updated_at else None,
+                    comment=record.comment,
+                    title=record.title if newer and record.title != previous_title else "",
+                    abstract=record.abstract
+                    if newer and record.abstract != previous_abstract
+                    else "",
+                ),
+            )
+        )
+
+
+# Writing. Django's bulk_create/bulk_update build one huge statement per batch; COPY and
+# a joined UPDATE do the same work several times faster, which matters for snapshots.
+
+_COLUMNS = [f for f in Paper._meta.concrete_fields if f.name not in ("id", "search_vector")]
+
+
+def _row(paper: Paper) -> tuple:
+    return (
+        paper.pk,
+        *(f.get_db_prep_save(getattr(paper, f.attname), connection) for f in _COLUMNS),
+    )
+
+
+def _copy(cursor, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert_papers(papers: list[Paper]) -> None:
     if not papers:
         return
-    names = {identity.author_key(n): n for p in papers for n in p.author_names}
-    names.pop("", None)
-    Author.objects.bulk_create(
-        [Author(name=name, name_key=key) for key, name in names.items()],
-        ignore_conflicts=True,
-    )
-    author_ids = dict(Author.objects.filter(name_key__in=names).values_list("name_key", "id"))
-    Authorship.objects.bulk_create(
-        Authorship(paper=paper, author_id=author_ids[key], position=position)
-        for paper in papers
-        for position, key in enumerate(
-            k for k in (identity.author_key(n) for n in paper.author_names) if k
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Paper._meta.db_table, len(papers)],
         )
+        for paper, (pk,) in zip(papers, cursor.fetchall(), strict=True):
+            paper.pk = pk
+            paper.modified_at = now
+        _copy(
+            cursor.cursor,
+            Paper._meta.db_table,
+            ["id", *(f.column for f in _COLUMNS)],
+            map(_row, papers),
+        )
+
+
+def _update_papers(papers: list[Paper]) -> None:
+    if not papers:
+        return
+    now = timezone.now()
+    for paper in papers:
+        paper.modified_at = now
+    table = Paper._meta.db_table
+    columns = [f.column for f in _COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE paper_changes (LIKE {table}) ON COMMIT DROP")
+        _copy(cursor.cursor, "paper_changes", ["id", *columns], map(_row, papers))
+        assignments = ", ".join(f"{c} = changes.{c}" for c in columns)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments}, search_vector = CASE WHEN "
+            f"({table}.title, {table}.abstract, {table}.author_names) IS NOT DISTINCT FROM "
+            f"(changes.title, changes.abstract, changes.author_names) "
+            f"THEN {table}.search_vector END "
+            f"FROM paper_changes AS changes WHERE {table}.id = changes.id"
+        )
+        cursor.execute("DROP TABLE paper_changes")
+
+
+class _AuthorIds:
+    """Author ids by folded name, remembered for the whole run."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {}
+
+    def resolve(self, names: dict[str, str]) -> dict[str, int]:
+        missing = [key for key in names if key not in self.ids]
+        if missing:
+            table = Author._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (name, name_key) "
+                    "SELECT * FROM unnest(%s::text[], %s::text[]) "
+                    "ON CONFLICT (name_key) DO NOTHING",
+                    [[names[key] for key in missing], missing],
+                )
+                cursor.execute(
+                    f"SELECT name_key, id FROM {table} WHERE name_key = ANY(%s)", [missing]
+                )
+                self.ids.update(cursor.fetchall())
+        return self.ids
+
+
+def _insert_bylines(papers: list[Paper], authors: _AuthorIds) -> None:
+    """Authorship rows for each paper's byline."""
+    bylines = [
+        (paper, [key for key in map(identity.author_key, paper.author_names) if key])
+        for paper in papers
+    ]
+    names = {}
+    for paper in papers:
+        for name in paper.author_names:
+            names.setdefault(identity.author_key(name), name)
+    names.pop("", None)
+    if not names:
+        return
+    ids = authors.resolve(names)
+    with connection.cursor() as cursor:
+        _copy(
+            cursor.cursor,
+            Authorship._meta.db_table,
+            ["paper_id", "author_id", "position"],
+            (
+                (paper.pk, ids[key], position)
+                for paper, keys in bylines
+                for position, key in enumerate(keys)
+            ),
+        )
+
+
+def _upsert_versions(versions: list[tuple[Paper, PaperVersion]]) -> None:
+    if not versions:
+        return
+    rows = {}
+    for paper, version in versions:
+        key = (paper.pk, version.number)
+        known = rows.get(key)
+        if known:  # several mentions of one version in a batch: keep what each adds
+            version.submitted_at = version.submitted_at or known.submitted_at
+            version.size = version.size or known.size
+            version.comment = version.comment or known.comment
+            version.title = version.title or known.title
+            version.abstract = version.abstract or known.abstract
+        rows[key] = version
+    table = PaperVersion._meta.db_table
+    columns = ["paper_id", "number", "submitted_at", "size", "comment", "title", "abstract"]
+    keep = ", ".join(
+        f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), v.{c})"
+        for c in ("size", "comment", "title", "abstract")
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS v ({', '.join(columns)}, recorded_at) "
+            f"SELECT *, now() FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], "
+            f"%s::text[], %s::text[], %s::text[], %s::text[]) "
+            f"ON CONFLICT (paper_id, number) DO UPDATE SET "
+            f"submitted_at = COALESCE(EXCLUDED.submitted_at, v.submitted_at), {keep}",
+            [
+                list(column)
+                for column in zip(
+                    *(
+                        (pk, number, v.submitted_at, v.size, v.comment, v.title, v.abstract)
+                        for (pk, number), v in rows.items()
+                    ),
+                    strict=True,
+                )
+            ],
+        )

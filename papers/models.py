@@ -71,16 +71,13 @@ class Paper(models.Model):
     sources = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     vote_count = models.PositiveIntegerField(default=0)
     save_count = models.PositiveIntegerField(default=0)
-    search_vector = models.GeneratedField(
-        expression=models.Func(
-            models.F("title"),
-            models.F("abstract"),
-            models.F("author_names"),
-            function="paperfeed_search_vector",
-        ),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
+    # Signals that come from one source each.
+    hf_upvotes = models.PositiveIntegerField("Hugging Face upvotes", null=True, blank=True)
+    github_stars = models.PositiveIntegerField(null=True, blank=True)
+    keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    # Filled by papers.search.index_papers() after each write, not at insert time:
+    # computing it costs PostgreSQL ~4x the rest of a bulk import.
+    search_vector = SearchVectorField(null=True, editable=False)
     modified_at = models.DateTimeField(auto_now=True)
 
     objects = PaperQuerySet.as_manager()
@@ -88,6 +85,9 @@ class Paper(models.Model):
     class Meta:
         indexes = [
             GinIndex(fields=["search_vector"], name="paper_search_gin"),
+            models.Index(
+                fields=["id"], condition=Q(search_vector__isnull=True), name="paper_unindexed_idx"
+            ),
             GinIndex(fields=["categories"], name="paper_categories_gin"),
             models.Index(fields=["-daily_date"], name="paper_daily_idx"),
             models.Index(fields=["-published_at"], name="paper_published_idx"),
@@ -103,10 +103,37 @@ class Paper(models.Model):
         return reverse("paper", args=[self.pk])
 
     @property
+    def was_updated(self):
+        return bool(self.arxiv_version and self.arxiv_version > 1)
+
+    @property
     def arxiv_label(self):
         if not self.arxiv_id:
             return ""
         return f"{self.arxiv_id}v{self.arxiv_version}" if self.arxiv_version else self.arxiv_id
+
+
+class PaperVersion(models.Model):
+    """One arXiv version of a paper: recorded when seen, never overwritten."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    size = models.CharField(max_length=20, blank=True)
+    comment = models.TextField(blank=True)
+    # The title and abstract this version had, kept when they differ from the previous one.
+    title = models.TextField(blank=True)
+    abstract = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["paper", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "number"], name="paperversion_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.paper_id} v{self.number}"
 
 
 class Author(models.Model):
@@ -195,6 +222,7 @@ class ImportRun(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted"
 
     MAX_ERRORS = 100
 
@@ -204,9 +232,12 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     trigger = models.CharField(max_length=20, default="command")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        default=timezone.now, help_text="Last progress; a running import that stops beating died."
+    )
     seen = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
@@ -228,6 +259,20 @@ class ImportRun(models.Model):
             f"created {self.created}, updated {self.updated}, "
             f"unchanged {self.unchanged}, failed {self.failed}"
         )
+
+
+class HarvestState(models.Model):
+    """Where a remote harvest stopped, so that the next run resumes there."""
+
+    key = models.CharField(max_length=100, unique=True, help_text="e.g. arxiv-oai:cs")
+    resumption_token = models.TextField(blank=True)
+    last_date = models.DateField(
+        null=True, blank=True, help_text="Records up to this date have been harvested."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.key
 
 
 class Vote(models.Model):

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 
@@ -7,4 +9,13 @@ def _static_without_manifest(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    # The real Redis, under a key prefix of the test's own: rate limits and cached pages
+    # never leak from one test (or run) into another, and nobody else's keys are touched.
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
     }

@@ -1,14 +1,15 @@
 from django.db import migrations
 
-# The stored search column is generated from this function, which must be IMMUTABLE
-# (array_to_string is only STABLE, hence the wrapper). Title outweighs abstract,
-# which outweighs author names; names are not stemmed.
+# The one definition of what search sees (papers.search fills the column with it):
+# title outweighs abstract, which outweighs author names. One text search configuration
+# throughout, so that a query (parsed with the same one) matches names too.
+# Declared IMMUTABLE so that it may also serve in indexes and generated columns.
 SEARCH_VECTOR_FUNCTION = """
 CREATE OR REPLACE FUNCTION paperfeed_search_vector(title text, abstract text, authors text[])
 RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A')
       || setweight(to_tsvector('english'::regconfig, coalesce(abstract, '')), 'B')
-      || setweight(to_tsvector('simple'::regconfig, coalesce(array_to_string(authors, ' '), '')), 'C')
+      || setweight(to_tsvector('english'::regconfig, coalesce(array_to_string(authors, ' '), '')), 'C')
 $$;
 """
 

@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-from django.contrib.postgres.search import SearchQuery, SearchRank
 
 from papers import importing
 from papers.models import Author, Authorship, ImportRun, Paper
@@ -173,19 +172,3 @@ def test_a_crash_marks_the_run_failed_and_keeps_whole_batches(monkeypatch):
         "Batch one, paper one",
         "Batch one, paper two",
     }
-
-
-def test_search_vector_weights_title_above_abstract():
-    run_import(
-        [
-            record("Retrieval for everyone", abstract="Nothing else."),
-            record("Something else", abstract="We talk about retrieval."),
-        ]
-    )
-
-    ranked = (
-        Paper.objects.filter(search_vector=SearchQuery("retrieval"))
-        .annotate(rank=SearchRank("search_vector", SearchQuery("retrieval")))
-        .order_by("-rank")
-    )
-    assert [p.title for p in ranked] == ["Retrieval for everyone", "Something else"]

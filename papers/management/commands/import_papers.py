@@ -24,7 +24,7 @@ class Command(BaseCommand):
             with tqdm(
                 desc=path.name, unit=" records", disable=not sys.stderr.isatty() or verbosity == 0
             ) as bar:
-                importing.import_records(
+                importing.import_and_index(
                     records, run=run, on_batch=lambda r: bar.update(r.seen - bar.n)
                 )
             for error in run.errors[:20] if verbosity else ():

@@ -1,10 +1,13 @@
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from papers import importing
 from papers.models import Author, Authorship, ImportRun, Paper
 from papers.sources import PaperRecord, RecordError, listing
+from papers.sources.records import VersionRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +175,173 @@ def test_a_crash_marks_the_run_failed_and_keeps_whole_batches(monkeypatch):
         "Batch one, paper one",
         "Batch one, paper two",
     }
+
+
+def test_a_higher_ranked_source_is_not_overwritten_by_a_lower_one():
+    run_import([record("Attention Is All You Need", source="arxiv-api", arxiv_id="1706.03762")])
+    run_import(
+        [
+            record(
+                "Attention is all you need",
+                source="bibtex",
+                arxiv_id="1706.03762",
+                journal_ref="NeurIPS 2017",
+                code_url="https://github.com/tensorflow/tensor2tensor",
+            )
+        ]
+    )
+    run_import(
+        [
+            record(
+                "Attention is all you need",
+                source="hf-daily",
+                arxiv_id="1706.03762",
+                code_url="https://github.com/official/transformer",
+                upvotes=12,
+            )
+        ]
+    )
+
+    paper = Paper.objects.get()
+    assert paper.title == "Attention Is All You Need"  # arXiv's, not the reference manager's
+    assert paper.journal_ref == "NeurIPS 2017"  # an empty field takes any source's value
+    assert paper.code_url == "https://github.com/official/transformer"  # the daily list's link
+    assert paper.hf_upvotes == 12
+    assert paper.sources == ["arxiv-api", "bibtex", "hf-daily"]
+
+
+def test_signals_take_the_latest_value():
+    run_import([record("Sparse experts", source="hf-daily", upvotes=3, keywords=("moe",))])
+    run = run_import(
+        [record("Sparse experts", source="hf-daily", upvotes=40, keywords=("moe", "routing"))]
+    )
+
+    paper = Paper.objects.get()
+    assert run.updated == 1
+    assert (paper.hf_upvotes, paper.keywords) == (40, ["moe", "routing"])
+
+
+def test_a_paper_from_the_listing_merges_with_its_arxiv_record():
+    run_import(
+        [
+            record(
+                "GreaseLM: Graph REASoning Enhanced Language Models",
+                source="hf-listing",
+                abstract="Short abstract from the listing…",
+            )
+        ]
+    )
+    run_import(
+        [
+            record(
+                "GreaseLM: Graph REASoning Enhanced Language Models",
+                source="arxiv-api",
+                arxiv_id="2201.08860",
+                arxiv_version=2,
+                authors=("Xikun Zhang", "Antoine Bosselut"),
+                abstract="The full abstract.",
+            )
+        ]
+    )
+
+    paper = Paper.objects.get()
+    assert (paper.arxiv_id, paper.abstract) == ("2201.08860", "The full abstract.")
+    assert paper.sources == ["hf-listing", "arxiv-api"]
+
+
+def test_a_newer_version_is_recorded_and_an_older_one_changes_nothing():
+    v1_date = datetime(2024, 1, 2, tzinfo=UTC)
+    v2_date = datetime(2024, 3, 4, tzinfo=UTC)
+    run_import(
+        [
+            record(
+                "First title",
+                source="arxiv-api",
+                arxiv_id="2401.00001",
+                arxiv_version=1,
+                abstract="First abstract.",
+                published_at=v1_date,
+                updated_at=v1_date,
+            )
+        ]
+    )
+    run = run_import(
+        [
+            record(
+                "Second title",
+                source="arxiv-api",
+                arxiv_id="2401.00001",
+                arxiv_version=2,
+                abstract="First abstract.",
+                comment="v2: typos",
+                published_at=v1_date,
+                updated_at=v2_date,
+            )
+        ]
+    )
+    stale = run_import(
+        [
+            record(
+                "First title",
+                source="arxiv-api",
+                arxiv_id="2401.00001",
+                arxiv_version=1,
+                published_at=v1_date,
+                updated_at=v1_date,
+            )
+        ]
+    )
+
+    paper = Paper.objects.get()
+    assert run.updated == 1 and stale.unchanged == 1
+    assert (paper.title, paper.arxiv_version, paper.updated_at) == ("Second title", 2, v2_date)
+    assert paper.was_updated
+    versions = list(
+        paper.versions.values_list("number", "submitted_at", "title", "abstract", "comment")
+    )
+    assert versions == [
+        (1, v1_date, "", "", ""),
+        (2, v2_date, "Second title", "", "v2: typos"),
+    ]
+
+
+def test_a_version_history_is_recorded_once():
+    history = (
+        VersionRecord(1, datetime(2007, 4, 2, tzinfo=UTC), "11kb"),
+        VersionRecord(2, datetime(2007, 7, 24, tzinfo=UTC), "12kb"),
+    )
+    for _ in range(2):
+        run_import(
+            [
+                record(
+                    "Calculation of prompt diphoton production",
+                    source="arxiv-oai",
+                    arxiv_id="0704.0001",
+                    versions=history,
+                )
+            ]
+        )
+
+    paper = Paper.objects.get()
+    assert paper.arxiv_version == 2
+    assert list(paper.versions.values_list("number", "size")) == [(1, "11kb"), (2, "12kb")]
+
+
+def test_a_link_that_is_not_http_is_a_record_error():
+    run = run_import([record("Sneaky", code_url="javascript:alert(1)"), record("Fine")])
+
+    assert run.errors == [{"position": "entry 1", "message": "code_url is not an http(s) address"}]
+    assert list(Paper.objects.values_list("title", flat=True)) == ["Fine"]
+
+
+def test_a_run_that_stopped_beating_is_marked_interrupted():
+    dead = importing.start_run(source="test")
+    ImportRun.objects.filter(pk=dead.pk).update(
+        heartbeat_at=timezone.now() - importing.STALE_AFTER - timedelta(seconds=1)
+    )
+    alive = importing.start_run(source="test")
+
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == ImportRun.Status.INTERRUPTED
+    assert alive.status == ImportRun.Status.RUNNING

@@ -206,3 +206,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Remote sources. arXiv asks for one request every 3 seconds, one connection at a time.
+FETCH_CONTACT_EMAIL = env("FETCH_CONTACT_EMAIL", default="paperfeed@localhost")
+FETCH_TIMEOUT = env.float("FETCH_TIMEOUT", default=60.0)
+FETCH_RETRIES = env.int("FETCH_RETRIES", default=4)
+FETCH_BACKOFF = env.float("FETCH_BACKOFF", default=2.0)
+FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=100 * 1024 * 1024)
+ARXIV_MIN_INTERVAL = env.float("ARXIV_MIN_INTERVAL", default=3.0)
+ARXIV_API_URL = env("ARXIV_API_URL", default="https://export.arxiv.org/api/query")
+ARXIV_OAI_URL = env("ARXIV_OAI_URL", default="https://oaipmh.arxiv.org/oai")
+HF_DAILY_URL = env("HF_DAILY_URL", default="https://huggingface.co/api/daily_papers")
+HF_MIN_INTERVAL = env.float("HF_MIN_INTERVAL", default=1.0)
+# Networks a curator may import from by URL although they are not public (e.g. an
+# intranet mirror), as CIDR strings. Everything local or private is refused otherwise.
+IMPORT_URL_ALLOWED_NETWORKS = env.list("IMPORT_URL_ALLOWED_NETWORKS", default=[])

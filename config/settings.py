@@ -221,3 +221,4 @@ HF_MIN_INTERVAL = env.float("HF_MIN_INTERVAL", default=1.0)
 # Networks a curator may import from by URL although they are not public (e.g. an
 # intranet mirror), as CIDR strings. Everything local or private is refused otherwise.
 IMPORT_URL_ALLOWED_NETWORKS = env.list("IMPORT_URL_ALLOWED_NETWORKS", default=[])
+IMPORT_MAX_UPLOAD = env.int("IMPORT_MAX_UPLOAD", default=50 * 1024 * 1024)

@@ -1,13 +1,20 @@
-from django.contrib import admin
-from django.db import models
+from django.contrib import admin, messages
+from django.db import models, transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
+from papers import remote, search, tasks
+from papers.forms import ImportForm
 from papers.models import (
     Author,
     Authorship,
+    HarvestState,
     ImportRun,
     ListItem,
     Paper,
     PaperTag,
+    PaperVersion,
     ReadingList,
     Tag,
     Vote,
@@ -25,6 +32,14 @@ class PaperTagInline(admin.TabularInline):
     autocomplete_fields = ["tag"]
     fields = ["tag", "source", "confidence", "reason"]
     extra = 0
+
+
+class PaperVersionInline(admin.TabularInline):
+    model = PaperVersion
+    fields = ["number", "submitted_at", "size", "comment", "title"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
 
 
 @admin.register(Paper)
@@ -48,9 +63,14 @@ class PaperAdmin(admin.ModelAdmin):
         "save_count",
         "sources",
     ]
-    inlines = [AuthorshipInline, PaperTagInline]
+    inlines = [AuthorshipInline, PaperTagInline, PaperVersionInline]
     show_full_result_count = False
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A curator's correction is searchable at once.
+        search.index_papers(paper_ids=[obj.pk])
 
 
 @admin.register(Author)
@@ -82,6 +102,7 @@ class PaperTagAdmin(admin.ModelAdmin):
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = [
         "__str__",
+        "trigger",
         "started_at",
         "finished_at",
         "seen",
@@ -94,10 +115,58 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "source", "trigger"]
     list_select_related = ["started_by"]
     search_fields = ["source", "message"]
-    readonly_fields = [f.name for f in ImportRun._meta.fields]
+    readonly_fields = [f.name for f in ImportRun._meta.fields if f.name != "upload"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="papers_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Start an import from an uploaded file or a web address; a worker carries it out."""
+        if not request.user.has_perm("papers.add_paper"):
+            return redirect("admin:index")
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            run = self._start(request, form.cleaned_data)
+            transaction.on_commit(lambda: tasks.perform_import.delay(run.pk))
+            messages.success(request, f"Import run #{run.pk} started; this page follows it.")
+            return redirect("admin:papers_importrun_change", run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": "Import papers",
+        }
+        return TemplateResponse(request, "admin/papers/importrun/import.html", context)
+
+    def _start(self, request, data) -> ImportRun:
+        params = {"format": data["format"]} if data["format"] else {}
+        if data.get("file"):
+            return remote.start(
+                "upload",
+                trigger="admin",
+                started_by=request.user,
+                upload=data["content"],
+                filename=data["file"].name,
+                **params,
+            )
+        return remote.start(
+            "url", trigger="admin", started_by=request.user, url=data["url"], **params
+        )
+
+
+@admin.register(HarvestState)
+class HarvestStateAdmin(admin.ModelAdmin):
+    list_display = ["key", "last_date", "resumption_token", "updated_at"]
+    search_fields = ["key"]
 
 
 @admin.register(Vote)

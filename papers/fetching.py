@@ -102,14 +102,20 @@ def _read(response: httpx.Response) -> bytes:
     return bytes(body)
 
 
-def _pinned_request(client: httpx.Client, url: str) -> httpx.Request:
-    """A request to the checked address itself, so DNS cannot answer differently later."""
+def check_url(url: str):
+    """The address `url` would be fetched from, if it may be fetched at all."""
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https"):
         raise FetchError(f"only http and https addresses can be imported, not {parsed.scheme}:")
     if not parsed.host:
         raise FetchError(f"{url} names no host")
-    address = check_address(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    return check_address(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+
+
+def _pinned_request(client: httpx.Client, url: str) -> httpx.Request:
+    """A request to the checked address itself, so DNS cannot answer differently later."""
+    parsed = httpx.URL(url)
+    address = check_url(url)
     request = client.build_request(
         "GET", parsed.copy_with(host=str(address)), headers={"Host": parsed.netloc.decode()}
     )

@@ -107,32 +107,46 @@ def import_records(
     run: ImportRun,
     on_batch: Callable[[ImportRun], None] | None = None,
 ) -> ImportRun:
-    """Import parsed records into the corpus, keeping counts and errors on `run`."""
-    authors = _AuthorIds()
+    """Import parsed records into the corpus, keeping counts and errors on `run`.
+
+    Ends the run: succeeded, or failed with the reason when something raised.
+    """
     try:
         for batch in _batches(items, BATCH_SIZE):
-            records = []
-            for item in batch:
-                problem = item.message if isinstance(item, RecordError) else _invalid(item)
-                if problem:
-                    _record_error(run, item.position, problem)
-                else:
-                    records.append(item)
-            run.seen += len(batch)
-            with transaction.atomic():
-                outcome = _upsert(records, first_seen_at=run.started_at, authors=authors)
-            run.created += outcome.created
-            run.updated += outcome.updated
-            run.unchanged += outcome.unchanged
-            run.heartbeat_at = timezone.now()
-            run.save(update_fields=[*_COUNT_FIELDS, "heartbeat_at"])
+            import_batch(batch, run=run)
             if on_batch:
                 on_batch(run)
     except Exception as exc:
-        _finish(run, ImportRun.Status.FAILED, message=f"{type(exc).__name__}: {exc}")
+        finish_run(run, failure=f"{type(exc).__name__}: {exc}")
         raise
-    _finish(run, ImportRun.Status.SUCCEEDED)
+    finish_run(run)
     return run
+
+
+def import_batch(items: list[PaperRecord | RecordError], *, run: ImportRun) -> None:
+    """Write one batch of records in one transaction and add its counts to `run`."""
+    records = []
+    for item in items:
+        problem = item.message if isinstance(item, RecordError) else _invalid(item)
+        if problem:
+            _record_error(run, item.position, problem)
+        else:
+            records.append(item)
+    run.seen += len(items)
+    with transaction.atomic():
+        outcome = _upsert(records, first_seen_at=run.started_at)
+    run.created += outcome.created
+    run.updated += outcome.updated
+    run.unchanged += outcome.unchanged
+    run.heartbeat_at = timezone.now()
+    run.save(update_fields=[*_COUNT_FIELDS, "heartbeat_at"])
+
+
+def finish_run(run: ImportRun, *, failure: str = "") -> None:
+    run.status = ImportRun.Status.FAILED if failure else ImportRun.Status.SUCCEEDED
+    run.message = failure
+    run.finished_at = run.heartbeat_at = timezone.now()
+    run.save(update_fields=[*_COUNT_FIELDS, "status", "message", "finished_at", "heartbeat_at"])
 
 
 _COUNT_FIELDS = ["seen", "created", "updated", "unchanged", "failed", "errors"]
@@ -142,13 +156,6 @@ def _batches(items: Iterable, size: int):
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def _finish(run: ImportRun, status: str, *, message: str = "") -> None:
-    run.status = status
-    run.message = message
-    run.finished_at = run.heartbeat_at = timezone.now()
-    run.save(update_fields=[*_COUNT_FIELDS, "status", "message", "finished_at", "heartbeat_at"])
 
 
 def _record_error(run: ImportRun, position: str, message: str) -> None:
@@ -227,7 +234,7 @@ def _compatible(paper: Paper, record: PaperRecord) -> bool:
     return identity.same_first_author(paper.author_names, record.authors)
 
 
-def _upsert(records: list[PaperRecord], *, first_seen_at, authors: "_AuthorIds") -> _Outcome:
+def _upsert(records: list[PaperRecord], *, first_seen_at) -> _Outcome:
     outcome = _Outcome()
     if not records:
         return outcome
@@ -263,7 +270,7 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, authors: "_AuthorIds")
     _insert_papers(outcome.new_papers)
     _update_papers(list(outcome.changed_papers.values()))
     Authorship.objects.filter(paper_id__in=list(outcome.byline_changed)).delete()
-    _insert_bylines([*outcome.new_papers, *outcome.byline_changed.values()], authors)
+    _insert_bylines([*outcome.new_papers, *outcome.byline_changed.values()])
     _upsert_versions(outcome.versions)
     return outcome
 
@@ -434,31 +441,22 @@ def _update_papers(papers: list[Paper]) -> None:
         cursor.execute("DROP TABLE paper_changes")
 
 
-class _AuthorIds:
-    """Author ids by folded name, remembered for the whole run."""
-
-    def __init__(self):
-        self.ids: dict[str, int] = {}
-
-    def resolve(self, names: dict[str, str]) -> dict[str, int]:
-        missing = [key for key in names if key not in self.ids]
-        if missing:
-            table = Author._meta.db_table
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} (name, name_key) "
-                    "SELECT * FROM unnest(%s::text[], %s::text[]) "
-                    "ON CONFLICT (name_key) DO NOTHING",
-                    [[names[key] for key in missing], missing],
-                )
-                cursor.execute(
-                    f"SELECT name_key, id FROM {table} WHERE name_key = ANY(%s)", [missing]
-                )
-                self.ids.update(cursor.fetchall())
-        return self.ids
+def _author_ids(names: dict[str, str]) -> dict[str, int]:
+    """Author ids by folded name, creating the authors not seen before."""
+    table = Author._meta.db_table
+    keys = list(names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, name_key) "
+            "SELECT * FROM unnest(%s::text[], %s::text[]) "
+            "ON CONFLICT (name_key) DO NOTHING",
+            [[names[key] for key in keys], keys],
+        )
+        cursor.execute(f"SELECT name_key, id FROM {table} WHERE name_key = ANY(%s)", [keys])
+        return dict(cursor.fetchall())
 
 
-def _insert_bylines(papers: list[Paper], authors: _AuthorIds) -> None:
+def _insert_bylines(papers: list[Paper]) -> None:
     """Authorship rows for each paper's byline."""
     bylines = [
         (paper, [key for key in map(identity.author_key, paper.author_names) if key])
@@ -471,7 +469,7 @@ def _insert_bylines(papers: list[Paper], authors: _AuthorIds) -> None:
     names.pop("", None)
     if not names:
         return
-    ids = authors.resolve(names)
+    ids = _author_ids(names)
     with connection.cursor() as cursor:
         _copy(
             cursor.cursor,

@@ -64,3 +64,5 @@ class Page:
     items: list[PaperRecord | RecordError]
     total: int | None = None  # results in the whole listing, when the source says
     next_token: str | None = None  # OAI-PMH resumptionToken; None on the last page
+    # False when the response broke off: it is not the last page, whatever its token says.
+    complete: bool = True

@@ -1,0 +1,44 @@
+"""Celery tasks: each starts or looks up an import run and hands it to `remote.perform`."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from papers import remote, search
+from papers.models import ImportRun
+
+
+@shared_task(acks_late=True)
+def perform_import(run_id: int) -> None:
+    """A run started elsewhere (the admin, the API) with its parameters already stored."""
+    run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.RUNNING).first()
+    if run is None:
+        return
+    remote.perform(run)
+
+
+@shared_task(acks_late=True)
+def fetch_hf_daily(day: str | None = None) -> int:
+    day = day or timezone.now().date().isoformat()
+    return remote.perform(remote.start("hf-daily", trigger="schedule", date=day)).pk
+
+
+@shared_task(acks_late=True)
+def fetch_arxiv(categories: list[str], days: int = 2) -> list[int]:
+    return [
+        remote.perform(remote.start("arxiv", trigger="schedule", category=c, days=days)).pk
+        for c in categories
+    ]
+
+
+@shared_task(acks_late=True)
+def harvest_arxiv_oai(set_spec: str = "cs", metadata_prefix: str = "arXiv") -> int:
+    run = remote.start(
+        "arxiv-oai", trigger="schedule", set_spec=set_spec, metadata_prefix=metadata_prefix
+    )
+    return remote.perform(run).pk
+
+
+@shared_task
+def index_search() -> int:
+    """Catch up on papers whose search vector is missing (e.g. after an interrupted run)."""
+    return search.index_papers()

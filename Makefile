@@ -6,7 +6,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 SERVICES := python scripts/services.py
 
-.PHONY: run test install lint lock clean
+.PHONY: run test bench install lint lock clean
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ lock: install
 
 clean:
 	rm -rf .data $(VENV)
+
+# Figures as JSON lines; reads the real corpus from BENCH_DATA (default ../shared/data).
+bench: install
+	$(SERVICES) python -m bench

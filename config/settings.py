@@ -205,6 +205,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # bibtexparser warns of every broken entry; the import reports each one already.
+    "loggers": {"bibtexparser": {"level": "ERROR"}},
 }
 
 # Remote sources. arXiv asks for one request every 3 seconds, one connection at a time.

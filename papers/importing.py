@@ -16,11 +16,15 @@ The search vector is left empty on every paper written; `papers.search.index_pap
 fills it afterwards (see `import_and_index`).
 """
 
-from collections.abc import Callable, Iterable
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -111,9 +115,10 @@ def import_records(
 
     Ends the run: succeeded, or failed with the reason when something raised.
     """
+    author_ids: dict[str, int] = {}  # remembered across batches: bylines repeat names
     try:
-        for batch in _batches(items, BATCH_SIZE):
-            import_batch(batch, run=run)
+        for batch in _read_ahead(_batches(items, BATCH_SIZE)):
+            import_batch(batch, run=run, author_ids=author_ids)
             if on_batch:
                 on_batch(run)
     except Exception as exc:
@@ -123,8 +128,16 @@ def import_records(
     return run
 
 
-def import_batch(items: list[PaperRecord | RecordError], *, run: ImportRun) -> None:
-    """Write one batch of records in one transaction and add its counts to `run`."""
+def import_batch(
+    items: list[PaperRecord | RecordError],
+    *,
+    run: ImportRun,
+    author_ids: dict[str, int] | None = None,
+) -> None:
+    """Write one batch of records in one transaction and add its counts to `run`.
+
+    `author_ids` maps folded author names to ids already written by earlier batches.
+    """
     records = []
     for item in items:
         problem = item.message if isinstance(item, RecordError) else _invalid(item)
@@ -134,7 +147,11 @@ def import_batch(items: list[PaperRecord | RecordError], *, run: ImportRun) -> N
             records.append(item)
     run.seen += len(items)
     with transaction.atomic():
-        outcome = _upsert(records, first_seen_at=run.started_at)
+        outcome = _upsert(
+            records,
+            first_seen_at=run.started_at,
+            author_ids={} if author_ids is None else author_ids,
+        )
     run.created += outcome.created
     run.updated += outcome.updated
     run.unchanged += outcome.unchanged
@@ -156,6 +173,42 @@ def _batches(items: Iterable, size: int):
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+_DONE = object()
+
+
+def _read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
+    """Parse the next batches in a thread while this one writes the current batch.
+
+    Parsers are pure Python and PostgreSQL works while this thread waits on it, so the
+    two overlap; `depth` bounds how much parsed input waits in memory.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                ahead.put(batch)
+            ahead.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            ahead.put(exc)
+
+    worker = threading.Thread(target=produce, daemon=True, name="import-read-ahead")
+    worker.start()
+    try:
+        while (batch := ahead.get()) is not _DONE:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.1)
 
 
 def _record_error(run: ImportRun, position: str, message: str) -> None:
@@ -234,7 +287,7 @@ def _compatible(paper: Paper, record: PaperRecord) -> bool:
     return identity.same_first_author(paper.author_names, record.authors)
 
 
-def _upsert(records: list[PaperRecord], *, first_seen_at) -> _Outcome:
+def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, int]) -> _Outcome:
     outcome = _Outcome()
     if not records:
         return outcome
@@ -270,7 +323,7 @@ def _upsert(records: list[PaperRecord], *, first_seen_at) -> _Outcome:
     _insert_papers(outcome.new_papers)
     _update_papers(list(outcome.changed_papers.values()))
     Authorship.objects.filter(paper_id__in=list(outcome.byline_changed)).delete()
-    _insert_bylines([*outcome.new_papers, *outcome.byline_changed.values()])
+    _insert_bylines([*outcome.new_papers, *outcome.byline_changed.values()], author_ids)
     _upsert_versions(outcome.versions)
     return outcome
 
@@ -386,11 +439,23 @@ def _collect_versions(paper, record, version, newer, before, outcome) -> None:
 _COLUMNS = [f for f in Paper._meta.concrete_fields if f.name not in ("id", "search_vector")]
 
 
+_ATTNAMES = [f.attname for f in _COLUMNS]
+_ARRAYS = {f.attname for f in _COLUMNS if isinstance(f, ArrayField)}
+
+
 def _row(paper: Paper) -> tuple:
+    # Every column's Python value is what psycopg writes for it, but arrays, which it
+    # dumps element by element; a literal built here is several times faster.
+    values = paper.__dict__
     return (
         paper.pk,
-        *(f.get_db_prep_save(getattr(paper, f.attname), connection) for f in _COLUMNS),
+        *(_array_literal(values[name]) if name in _ARRAYS else values[name] for name in _ATTNAMES),
     )
+
+
+def _array_literal(values: list[str]) -> str:
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
 
 
 def _copy(cursor, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
@@ -441,10 +506,12 @@ def _update_papers(papers: list[Paper]) -> None:
         cursor.execute("DROP TABLE paper_changes")
 
 
-def _author_ids(names: dict[str, str]) -> dict[str, int]:
-    """Author ids by folded name, creating the authors not seen before."""
+def _add_author_ids(names: dict[str, str], author_ids: dict[str, int]) -> None:
+    """Add to `author_ids` the ids of these authors, creating those not seen before."""
+    keys = [key for key in names if key not in author_ids]
+    if not keys:
+        return
     table = Author._meta.db_table
-    keys = list(names)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (name, name_key) "
@@ -453,31 +520,31 @@ def _author_ids(names: dict[str, str]) -> dict[str, int]:
             [[names[key] for key in keys], keys],
         )
         cursor.execute(f"SELECT name_key, id FROM {table} WHERE name_key = ANY(%s)", [keys])
-        return dict(cursor.fetchall())
+        author_ids.update(cursor.fetchall())
 
 
-def _insert_bylines(papers: list[Paper]) -> None:
+def _insert_bylines(papers: list[Paper], author_ids: dict[str, int]) -> None:
     """Authorship rows for each paper's byline."""
-    bylines = [
-        (paper, [key for key in map(identity.author_key, paper.author_names) if key])
-        for paper in papers
-    ]
-    names = {}
+    names: dict[str, str] = {}
+    bylines = []
     for paper in papers:
+        keys = []
         for name in paper.author_names:
-            names.setdefault(identity.author_key(name), name)
-    names.pop("", None)
+            if key := identity.author_key(name):
+                names.setdefault(key, name)
+                keys.append(key)
+        bylines.append((paper.pk, keys))
     if not names:
         return
-    ids = _author_ids(names)
+    _add_author_ids(names, author_ids)
     with connection.cursor() as cursor:
         _copy(
             cursor.cursor,
             Authorship._meta.db_table,
             ["paper_id", "author_id", "position"],
             (
-                (paper.pk, ids[key], position)
-                for paper, keys in bylines
+                (pk, author_ids[key], position)
+                for pk, keys in bylines
                 for position, key in enumerate(keys)
             ),
         )

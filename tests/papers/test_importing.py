@@ -345,3 +345,14 @@ def test_a_run_that_stopped_beating_is_marked_interrupted():
     alive.refresh_from_db()
     assert dead.status == ImportRun.Status.INTERRUPTED
     assert alive.status == ImportRun.Status.RUNNING
+
+
+def test_odd_characters_in_lists_survive_the_bulk_write():
+    names = ('Anna "Ann" O\\Brien', "{Braces}, and commas", "Zoë Ω")
+    run_import([record("Odd names", authors=names, keywords=('quote"d', "back\\slash"))])
+    again = run_import([record("Odd names", authors=names, keywords=('quote"d', "back\\slash"))])
+
+    paper = Paper.objects.get()
+    assert paper.author_names == list(names)
+    assert paper.keywords == ['quote"d', "back\\slash"]
+    assert again.unchanged == 1

@@ -4,7 +4,8 @@ that the command line, the admin and scheduled tasks all start one the same way 
 `perform()` carries it out wherever it runs.
 """
 
-from datetime import date, timedelta
+import datetime
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -54,7 +55,8 @@ def _import_hf_daily(run: ImportRun, *, date: str) -> None:
         settings.HF_DAILY_URL, params={"date": date}, min_interval=settings.HF_MIN_INTERVAL
     )
     _require_ok(fetched)
-    importing.import_records(hf_daily.parse(fetched.content), run=run)
+    items = hf_daily.parse(fetched.content, list_day=datetime.date.fromisoformat(date))
+    importing.import_records(items, run=run)
 
 
 def _import_arxiv(run: ImportRun, *, category: str, days: int) -> None:
@@ -100,7 +102,7 @@ def _import_arxiv_oai(
     state, _ = HarvestState.objects.get_or_create(key=f"arxiv-oai:{set_spec}:{metadata_prefix}")
     if since:
         state.resumption_token = ""
-        since_day = date.fromisoformat(since)
+        since_day = datetime.date.fromisoformat(since)
     else:
         since_day = state.last_date
     started_on = timezone.now().date()

@@ -15,7 +15,7 @@ def home(request):
 
 
 def paper_detail(request, pk):
-    paper = get_object_or_404(Paper.objects.for_cards(), pk=pk)
+    paper = get_object_or_404(Paper.objects.for_cards().prefetch_related("versions"), pk=pk)
     return render(request, "papers/paper_detail.html", {"paper": paper})
 
 

@@ -7,10 +7,14 @@ and returns an iterator of `PaperRecord` and, for records it cannot take, `Recor
 
 from types import ModuleType
 
-from papers.sources import listing
+from papers.sources import arxiv_api, arxiv_oai, bibtex, hf_daily, listing, ris, snapshot
 from papers.sources.records import PaperRecord, RecordError, SourceError
 
-FORMATS: dict[str, ModuleType] = {module.FORMAT: module for module in (listing,)}
+# In the order formats are tried when recognising a file; each check is cheap.
+FORMATS: dict[str, ModuleType] = {
+    module.FORMAT: module
+    for module in (snapshot, hf_daily, arxiv_oai, arxiv_api, bibtex, ris, listing)
+}
 
 
 def detect(data: bytes) -> ModuleType:

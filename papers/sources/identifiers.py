@@ -12,8 +12,11 @@ _ARXIV_PREFIX = re.compile(
 )
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-# arXiv categories, as opposed to the ACM/MSC class strings some listings mix in.
-_CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+# arXiv categories, as opposed to the ACM/MSC class strings and free-text descriptions
+# some listings mix in: every category names its archive with a subject after a dot
+# (cs.CL, math.AG) or is a hyphenated archive of its own (hep-th, quant-ph).
+_CATEGORY = re.compile(r"^(?:[a-z]+(?:-[a-z]+)*\.[A-Za-z]+(?:-[A-Za-z]+)*|[a-z]+(?:-[a-z]+)+)$")
+_SEPARATORS = re.compile(r"[;,\s]+")
 
 
 def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
@@ -46,7 +49,7 @@ def arxiv_categories(values) -> tuple[str, ...]:
     """The arXiv categories among `values`, in order, without duplicates or class strings."""
     seen: dict[str, None] = {}
     for value in values:
-        for part in str(value).replace(";", " ").split():
+        for part in _SEPARATORS.split(str(value)):
             if _CATEGORY.match(part):
                 seen.setdefault(part, None)
     return tuple(seen)

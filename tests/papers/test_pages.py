@@ -107,3 +107,29 @@ def test_imported_text_is_escaped(client):
         assert "<img src=x" not in html
         assert "<b>Mallory</b>" not in html
         assert "&lt;script&gt;" in html
+
+
+def test_an_updated_paper_says_so_and_lists_its_versions(client):
+    from datetime import UTC, datetime
+
+    from papers.models import PaperVersion
+
+    paper = PaperFactory(
+        arxiv_id="2401.00001", arxiv_version=2, updated_at=datetime(2024, 3, 4, tzinfo=UTC)
+    )
+    PaperVersion.objects.create(
+        paper=paper, number=1, submitted_at=datetime(2024, 1, 2, tzinfo=UTC)
+    )
+    PaperVersion.objects.create(
+        paper=paper,
+        number=2,
+        submitted_at=datetime(2024, 3, 4, tzinfo=UTC),
+        comment="fixed typos",
+        title="A better title",
+    )
+
+    html = client.get(paper.get_absolute_url()).text
+
+    assert "Updated: this is version 2, of 4 March 2024" in html
+    assert "fixed typos" in html
+    assert "Title changed to “A better title”" in html

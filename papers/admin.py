@@ -133,7 +133,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         """Start an import from an uploaded file or a web address; a worker carries it out."""
         if not request.user.has_perm("papers.add_paper"):
             return redirect("admin:index")
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
         if request.method == "POST" and form.is_valid():
             run = self._start(request, form.cleaned_data)
             transaction.on_commit(lambda: tasks.perform_import.delay(run.pk))

@@ -1,0 +1,71 @@
+"""Helpers for tests that start real processes (workers, commands) against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    """DATABASE_URL of the database this test reads, for a child process to write to."""
+    settings = connection.settings_dict
+    host = settings["HOST"] or settings["OPTIONS"].get("host", "")
+    if host.startswith("/"):
+        return f"postgresql://{settings['USER']}@/{settings['NAME']}?host={host}"
+    return f"postgres://{settings['USER']}@{host}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+def child_env() -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url(),
+    }
+
+
+@contextmanager
+def celery_worker(*, queue: str | None = None):
+    """A real Celery worker on the real Redis, writing to the test database.
+
+    It consumes its own queue, so a developer's running worker never takes these tasks.
+    """
+    from config.celery import app
+
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    queue = queue or name
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--hostname",
+            f"{name}@localhost",
+            "--queues",
+            queue,
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not app.control.ping(destination=[f"{name}@localhost"], timeout=0.5):
+            assert worker.poll() is None, "the worker exited"
+            assert time.monotonic() < deadline, "the worker did not answer within 30 s"
+        yield f"{name}@localhost", queue
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

@@ -6,13 +6,16 @@ the same shape (its indexes included) as the baseline; a second import of the sa
 (everything unchanged); the import's peak memory, measured in a child process.
 """
 
+import datetime
 import json
 import resource
 import subprocess
 import sys
+import tarfile
 import time
+from pathlib import Path
 
-from bench.common import corpus_file, note, report, use_fresh_database
+from bench.common import corpus_file, data_dir, note, report, use_fresh_database
 
 
 def main() -> None:
@@ -50,6 +53,14 @@ def main() -> None:
         baseline=n / figures["first"],
     )
     report("import.peak_memory", peak_mb, "MB", n=n)
+    if "hf_records" in figures:
+        report(
+            "merge.hf_daily_papers_found_in_arxiv_corpus",
+            figures["hf_merged"],
+            "papers",
+            n=figures["hf_records"],
+        )
+        report("merge.hf_daily_papers_new", figures["hf_new"], "papers", n=figures["hf_records"])
 
 
 def child(path: str) -> None:
@@ -77,18 +88,40 @@ def child(path: str) -> None:
     assert again.unchanged == again.seen - again.failed, again.summary()
 
     copy, copy_index = _copy_baseline(connection)
-    print(
-        json.dumps(
-            {
-                "n": run.created,
-                "first": first,
-                "index": index,
-                "second": second,
-                "copy": copy,
-                "copy_index": copy_index,
-            }
-        )
-    )
+    merged = _merge_hf_daily()
+    figures = {
+        "n": run.created,
+        "first": first,
+        "index": index,
+        "second": second,
+        "copy": copy,
+        "copy_index": copy_index,
+        **merged,
+    }
+    print(json.dumps(figures))
+
+
+def _merge_hf_daily() -> dict:
+    """Import every recorded Hugging Face day on top: papers in both must become one."""
+    shared = data_dir()
+    archive = shared / "hf-daily" / "daily_papers-2024-05_2025-12.tar.gz" if shared else None
+    if not archive or not archive.exists():
+        return {}
+    from papers import importing
+    from papers.models import Paper
+    from papers.sources import hf_daily
+
+    def records():
+        with tarfile.open(archive) as days:
+            for member in days:
+                if member.isfile() and member.name.endswith(".json"):
+                    day = datetime.date.fromisoformat(Path(member.name).stem)
+                    yield from hf_daily.parse(days.extractfile(member).read(), list_day=day)
+
+    before = Paper.objects.count()
+    run = importing.import_records(records(), run=importing.start_run(source="bench"))
+    both = Paper.objects.filter(sources__contains=["arxiv-snapshot", "hf-daily"]).count()
+    return {"hf_records": run.seen, "hf_merged": both, "hf_new": Paper.objects.count() - before}
 
 
 def _copy_baseline(connection) -> tuple[float, float]:

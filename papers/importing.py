@@ -17,6 +17,9 @@ fills it afterwards (see `import_and_index`).
 """
 
 import contextlib
+import dataclasses
+import hashlib
+import json
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -26,7 +29,7 @@ from itertools import islice
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import JSONField, Q
 from django.utils import timezone
 
 from papers import identity, search
@@ -287,6 +290,21 @@ def _compatible(paper: Paper, record: PaperRecord) -> bool:
     return identity.same_first_author(paper.author_names, record.authors)
 
 
+_IDENTITY_FIELDS = ("id", "arxiv_id", "doi", "title_key", "author_names", "fingerprints")
+
+
+@dataclasses.dataclass(slots=True)
+class _Known:
+    """What identity needs of a stored paper; loaded in full only if a record changes it."""
+
+    pk: int
+    arxiv_id: str | None
+    doi: str | None
+    title_key: str
+    author_names: list[str]
+    fingerprints: dict[str, str]
+
+
 def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, int]) -> _Outcome:
     outcome = _Outcome()
     if not records:
@@ -294,31 +312,52 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
     keys = [identity.title_key(record.title) for record in records]
+    prints = [_fingerprint(record) for record in records]
     matches = (
         Q(title_key__in=set(keys))
         | Q(arxiv_id__in={r.arxiv_id for r in records if r.arxiv_id})
         | Q(doi__in={r.doi for r in records if r.doi})
     )
-    index = _Index(Paper.objects.filter(matches).defer("search_vector"))
-    for record, key in zip(records, keys, strict=True):
+    # Identity first, from a light query; then in full only the papers a record may change.
+    known = [_Known(*row) for row in Paper.objects.filter(matches).values_list(*_IDENTITY_FIELDS)]
+    light = _Index(known)
+    stale = {
+        paper.pk
+        for record, key, fingerprint in zip(records, keys, prints, strict=True)
+        if (paper := light.find(record, key))
+        and paper.fingerprints.get(record.source) != fingerprint
+    }
+    full = Paper.objects.defer("search_vector").in_bulk(stale) if stale else {}
+    index = _Index(full.get(paper.pk, paper) for paper in known)
+
+    for record, key, fingerprint in zip(records, keys, prints, strict=True):
         paper = index.find(record, key)
         if paper is None:
             paper = Paper(title_key=key, first_seen_at=first_seen_at)
             _merge(paper, record, outcome)
+            paper.fingerprints = {record.source: fingerprint}
             index.add(paper)
             outcome.new_papers.append(paper)
             outcome.created += 1
             continue
+        if paper.fingerprints.get(record.source) == fingerprint:
+            outcome.unchanged += 1
+            continue
+        if isinstance(paper, _Known):  # matched only once earlier records had merged
+            paper = full[paper.pk] = Paper.objects.defer("search_vector").get(pk=paper.pk)
+            index.add(paper)
         byline_before = paper.author_names
-        if _merge(paper, record, outcome):
+        changed = _merge(paper, record, outcome)
+        paper.fingerprints = {**paper.fingerprints, record.source: fingerprint}
+        if changed:
             paper.title_key = identity.title_key(paper.title)
             outcome.updated += 1
-            if paper.pk:
-                outcome.changed_papers[paper.pk] = paper
-                if paper.author_names != byline_before:
-                    outcome.byline_changed[paper.pk] = paper
         else:
             outcome.unchanged += 1
+        if paper.pk:  # written even when only the fingerprint moved, so it is skipped next time
+            outcome.changed_papers[paper.pk] = paper
+            if paper.author_names != byline_before:
+                outcome.byline_changed[paper.pk] = paper
 
     _insert_papers(outcome.new_papers)
     _update_papers(list(outcome.changed_papers.values()))
@@ -326,6 +365,15 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
     _insert_bylines([*outcome.new_papers, *outcome.byline_changed.values()], author_ids)
     _upsert_versions(outcome.versions)
     return outcome
+
+
+_SAID = [f.name for f in dataclasses.fields(PaperRecord) if f.name != "position"]
+
+
+def _fingerprint(record: PaperRecord) -> str:
+    """A digest of everything the record says but where in its input it stood."""
+    said = "\x1f".join([str(getattr(record, name)) for name in _SAID])
+    return hashlib.blake2b(said.encode(), digest_size=12).hexdigest()
 
 
 def _rank(table: dict[str, int], sources: Iterable[str]) -> int:
@@ -441,6 +489,7 @@ _COLUMNS = [f for f in Paper._meta.concrete_fields if f.name not in ("id", "sear
 
 _ATTNAMES = [f.attname for f in _COLUMNS]
 _ARRAYS = {f.attname for f in _COLUMNS if isinstance(f, ArrayField)}
+_JSON = {f.attname for f in _COLUMNS if isinstance(f, JSONField)}
 
 
 def _row(paper: Paper) -> tuple:
@@ -449,7 +498,14 @@ def _row(paper: Paper) -> tuple:
     values = paper.__dict__
     return (
         paper.pk,
-        *(_array_literal(values[name]) if name in _ARRAYS else values[name] for name in _ATTNAMES),
+        *(
+            _array_literal(values[name])
+            if name in _ARRAYS
+            else json.dumps(values[name])
+            if name in _JSON
+            else values[name]
+            for name in _ATTNAMES
+        ),
     )
 
 

@@ -75,6 +75,9 @@ class Paper(models.Model):
     hf_upvotes = models.PositiveIntegerField("Hugging Face upvotes", null=True, blank=True)
     github_stars = models.PositiveIntegerField(null=True, blank=True)
     keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    # What each source last said of the paper, hashed: a record that hashes the same
+    # changes nothing, so re-imports skip it without loading the paper in full.
+    fingerprints = models.JSONField(default=dict, blank=True, editable=False)
     # Filled by papers.search.index_papers() after each write, not at insert time:
     # computing it costs PostgreSQL ~4x the rest of a bulk import.
     search_vector = SearchVectorField(null=True, editable=False)

@@ -235,10 +235,6 @@ def _invalid(record: PaperRecord) -> str:
         return f"more than {_MAX_AUTHORS} authors"
     if any(len(name) > _MAX_AUTHOR_NAME for name in record.authors):
         return f"an author name is longer than {_MAX_AUTHOR_NAME} characters"
-    if any(len(category) > _MAX_CATEGORY for category in record.categories):
-        return f"a category is longer than {_MAX_CATEGORY} characters"
-    if any(len(keyword) > _MAX_KEYWORD for keyword in record.keywords):
-        return f"a keyword is longer than {_MAX_KEYWORD} characters"
     return ""
 
 
@@ -400,8 +396,11 @@ def _merge(paper: Paper, record: PaperRecord, outcome: _Outcome) -> bool:
         _take(paper, name, getattr(record, name), wins)
     if record.authors and (wins or not paper.author_names):
         paper.author_names = list(record.authors)
-    if record.categories and (wins or not paper.categories):
-        paper.categories = list(record.categories)
+    # Over-long categories and keywords are free text that strayed into a list: dropped,
+    # rather than failing a paper that is otherwise fine.
+    categories = [c for c in record.categories if len(c) <= _MAX_CATEGORY]
+    if categories and (wins or not paper.categories):
+        paper.categories = categories
 
     link_wins = LINK_RANK.get(record.source, 0) >= _rank(LINK_RANK, paper.sources)
     for name in LINK_FIELDS:
@@ -410,8 +409,9 @@ def _merge(paper: Paper, record: PaperRecord, outcome: _Outcome) -> bool:
     for name in SIGNAL_FIELDS:
         value = record.upvotes if name == "hf_upvotes" else getattr(record, name)
         _take(paper, name, value, True)
-    if record.keywords:
-        paper.keywords = list(record.keywords)
+    keywords = [k for k in record.keywords if len(k) <= _MAX_KEYWORD]
+    if keywords:
+        paper.keywords = keywords
     if record.source not in paper.sources:
         paper.sources = [*paper.sources, record.source]
 

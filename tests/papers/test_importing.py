@@ -356,3 +356,13 @@ def test_odd_characters_in_lists_survive_the_bulk_write():
     assert paper.author_names == list(names)
     assert paper.keywords == ['quote"d', "back\\slash"]
     assert again.unchanged == 1
+
+
+def test_overlong_keywords_and_categories_are_dropped_not_the_paper():
+    run = run_import(
+        [record("Graph embeddings", keywords=("graphs", "x" * 150), categories=("cs.LG", "y" * 40))]
+    )
+
+    paper = Paper.objects.get()
+    assert run.failed == 0
+    assert (paper.keywords, paper.categories) == (["graphs"], ["cs.LG"])

@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 
 from papers import remote, search, tasks
 from papers.forms import ImportForm
@@ -17,8 +19,13 @@ from papers.models import (
     PaperVersion,
     ReadingList,
     Tag,
+    TaggerModel,
+    TaggingRun,
+    TagRule,
     Vote,
 )
+from papers.tagging import applying, training
+from papers.tagging.rules import Rule, RuleError, compile_rule
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -30,7 +37,8 @@ class AuthorshipInline(admin.TabularInline):
 class PaperTagInline(admin.TabularInline):
     model = PaperTag
     autocomplete_fields = ["tag"]
-    fields = ["tag", "source", "confidence", "reason"]
+    fields = ["tag", "source", "status", "confidence", "reason"]
+    readonly_fields = ["reason"]
     extra = 0
 
 
@@ -79,23 +87,163 @@ class AuthorAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_key"]
 
 
+class TagRuleForm(forms.ModelForm):
+    class Meta:
+        model = TagRule
+        fields = [
+            "tag",
+            "algorithm",
+            "pattern",
+            "case_sensitive",
+            "match_title",
+            "match_abstract",
+            "match_authors",
+            "enabled",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("DELETE") or self.errors:
+            return data
+        fields = tuple(
+            name for name in ("title", "abstract", "authors") if data.get(f"match_{name}")
+        )
+        rule = Rule(
+            tag="",
+            algorithm=data.get("algorithm", ""),
+            pattern=data.get("pattern") or "",
+            fields=fields,
+            case_sensitive=bool(data.get("case_sensitive")),
+        )
+        try:
+            compile_rule(rule)
+        except RuleError as exc:
+            raise forms.ValidationError(f"This rule cannot be used: {exc}.") from None
+        return data
+
+
+class TagRuleInline(admin.TabularInline):
+    model = TagRule
+    form = TagRuleForm
+    extra = 0
+
+
+def _retag_everything(request, reason: str) -> None:
+    run = applying.start_retag(reason=reason, started_by=request.user)
+    transaction.on_commit(lambda: tasks.retag_papers.delay(run.pk))
+    messages.info(request, f"Re-tagging every paper in the background (run #{run.pk}).")
+
+
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "parent"]
+    list_display = ["name", "slug", "kind", "category", "parent"]
     list_filter = ["kind"]
     list_select_related = ["parent"]
-    search_fields = ["name", "slug", "description"]
+    search_fields = ["name", "slug", "category", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [TagRuleInline]
+    actions = ["retag_all"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(formset.has_changed() for formset in formsets):
+            _retag_everything(request, f"rules of “{form.instance}” changed")
+
+    @admin.action(description="Re-tag every paper with the current rules and model")
+    def retag_all(self, request, queryset):
+        _retag_everything(request, "asked for in the admin")
+
+
+@admin.register(TagRule)
+class TagRuleAdmin(admin.ModelAdmin):
+    form = TagRuleForm
+    list_display = ["tag", "algorithm", "pattern", "case_sensitive", "enabled", "updated_at"]
+    list_filter = ["algorithm", "enabled"]
+    list_select_related = ["tag"]
+    search_fields = ["pattern", "tag__name"]
+    autocomplete_fields = ["tag"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _retag_everything(request, f"rule {obj.pk} saved")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _retag_everything(request, "a rule was deleted")
 
 
 @admin.register(PaperTag)
 class PaperTagAdmin(admin.ModelAdmin):
-    list_display = ["paper", "tag", "source", "confidence", "created_at"]
-    list_filter = ["source", "tag__kind"]
+    list_display = ["paper", "tag", "source", "status", "confidence", "reason", "created_at"]
+    list_filter = ["status", "source", "tag__kind", "tag"]
     list_select_related = ["paper", "tag"]
     search_fields = ["paper__title", "tag__name", "reason"]
     raw_id_fields = ["paper"]
     autocomplete_fields = ["tag"]
+    readonly_fields = ["reviewed_by", "reviewed_at"]
+    actions = ["confirm", "reject"]
+
+    @admin.action(description="Confirm the selected tags")
+    def confirm(self, request, queryset):
+        self._review(request, queryset, PaperTag.Status.CONFIRMED)
+
+    @admin.action(description="Reject the selected tags (they will not come back)")
+    def reject(self, request, queryset):
+        self._review(request, queryset, PaperTag.Status.REJECTED)
+
+    def _review(self, request, queryset, status):
+        count = queryset.update(status=status, reviewed_by=request.user, reviewed_at=timezone.now())
+        messages.success(request, f"{count} tag(s) {status}.")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.source = PaperTag.Source.CURATOR
+            obj.status = PaperTag.Status.CONFIRMED
+        if "status" in form.changed_data:
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(TaggerModel)
+class TaggerModelAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "papers", "active", "micro_f1", "macro_f1"]
+    readonly_fields = ["version", "trained_at", "papers", "tags", "metrics"]
+    fields = [*readonly_fields, "active"]
+    actions = ["retrain"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="micro-F1")
+    def micro_f1(self, obj):
+        return obj.metrics.get("micro_f1")
+
+    @admin.display(description="macro-F1")
+    def macro_f1(self, obj):
+        return obj.metrics.get("macro_f1")
+
+    @admin.action(description="Retrain now (then re-tag every paper)")
+    def retrain(self, request, queryset):
+        model = training.train(force=True)
+        if model is None:
+            messages.warning(request, "Nothing to learn from yet: no settled topic tags.")
+            return
+        messages.success(request, f"Trained {model}.")
+        _retag_everything(request, f"{model} trained")
+
+
+@admin.register(TaggingRun)
+class TaggingRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "started_at", "finished_at", "done", "total", "added", "removed"]
+    list_filter = ["status"]
+    list_select_related = ["started_by"]
+    readonly_fields = [f.name for f in TaggingRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ImportRun)

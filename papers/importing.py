@@ -12,8 +12,8 @@ Merging, field by field:
 - a record of an older arXiv version than the one known only fills empty fields; a newer
   version is recorded as a `PaperVersion` and its fields win;
 - the Hugging Face signals (upvotes, stars, keywords, daily date) take the latest value.
-The search vector is left empty on every paper written; `papers.search.index_papers()`
-fills it afterwards (see `import_and_index`).
+The search vector is left empty on every paper written; `after_import()` fills it and
+tags the papers the run wrote.
 """
 
 import contextlib
@@ -35,6 +35,7 @@ from django.utils import timezone
 from papers import identity, search
 from papers.models import Author, Authorship, ImportRun, Paper, PaperVersion
 from papers.sources import PaperRecord, RecordError
+from papers.tagging import applying
 
 BATCH_SIZE = 2000
 # Runs that have not reported progress for this long died with their process.
@@ -102,10 +103,17 @@ def start_run(
 
 
 def import_and_index(items, *, run: ImportRun, on_batch=None) -> ImportRun:
-    """Import records, then make the papers they touched searchable."""
+    """Import records, then make the papers they touched searchable and tagged."""
     import_records(items, run=run, on_batch=on_batch)
-    search.index_papers()
+    after_import(run)
     return run
+
+
+def after_import(run: ImportRun) -> None:
+    """The steps that follow a run: search vectors, then tags of the papers it wrote."""
+    search.index_papers()
+    touched = Paper.objects.filter(modified_at__gte=run.started_at).order_by("pk")
+    applying.tag_papers(touched.values_list("pk", flat=True).iterator(chunk_size=10_000))
 
 
 def import_records(

@@ -17,14 +17,16 @@ class PaperQuerySet(models.QuerySet):
         return self.order_by("-first_seen_at", "id")
 
     def tagged(self, tag):
-        return self.filter(paper_tags__tag=tag)
+        return self.filter(paper_tags__tag=tag).exclude(paper_tags__status="rejected")
 
     def for_cards(self):
         """What a paper card shows, fetched in a fixed number of queries."""
         return self.prefetch_related(
             models.Prefetch(
                 "paper_tags",
-                queryset=PaperTag.objects.select_related("tag").order_by("tag__name"),
+                queryset=PaperTag.objects.exclude(status=PaperTag.Status.REJECTED)
+                .select_related("tag")
+                .order_by("tag__kind", "tag__name"),
             )
         )
 
@@ -177,6 +179,10 @@ class Tag(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TOPIC)
+    category = models.CharField(
+        "arXiv category", max_length=32, null=True, blank=True, unique=True,
+        help_text="For category tags: the arXiv code, e.g. cs.CL.",
+    )
     description = models.TextField(blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
@@ -202,12 +208,25 @@ class PaperTag(models.Model):
         LEARNED = "learned", "Learned"
         CURATOR = "curator", "Curator"
 
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="paper_tags")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="paper_tags")
     source = models.CharField(max_length=10, choices=Source.choices)
     confidence = models.FloatField(default=1.0)
     reason = models.TextField(blank=True)
+    # A curator's verdict. Re-tagging leaves confirmed and rejected tags as they are, so
+    # a rejected tag stays off its paper (it is kept, hidden, to remember the rejection).
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUGGESTED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -219,6 +238,92 @@ class PaperTag(models.Model):
 
     def __str__(self):
         return f"{self.tag} on {self.paper_id}"
+
+
+class TagRule(models.Model):
+    """A rule that puts a tag on the papers it matches: data curators edit in the admin."""
+
+    class Algorithm(models.TextChoices):
+        NONE = "none", "None (never matches)"
+        ANY = "any", "Any of the words"
+        ALL = "all", "All of the words"
+        PHRASE = "phrase", "Exact phrase"
+        REGEX = "regex", "Regular expression"
+        FUZZY = "fuzzy", "Fuzzy phrase"
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="rules")
+    algorithm = models.CharField(max_length=10, choices=Algorithm.choices, default=Algorithm.ANY)
+    pattern = models.TextField(
+        help_text='Words separated by spaces; "quoted words" count as one phrase.'
+    )
+    case_sensitive = models.BooleanField(default=False)
+    match_title = models.BooleanField(default=True)
+    match_abstract = models.BooleanField(default=True)
+    match_authors = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tag__name", "pk"]
+
+    def __str__(self):
+        return f"{self.tag}: {self.get_algorithm_display().lower()} {self.pattern!r}"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        wanted = (
+            ("title", self.match_title),
+            ("abstract", self.match_abstract),
+            ("authors", self.match_authors),
+        )
+        return tuple(name for name, on in wanted if on)
+
+
+class TaggerModel(models.Model):
+    """A trained learned tagger. The newest active one suggests tags."""
+
+    version = models.CharField(max_length=64, help_text="Changes whenever the training data does.")
+    trained_at = models.DateTimeField()
+    papers = models.PositiveIntegerField(help_text="Papers it was trained on.")
+    tags = models.JSONField(default=list, help_text="Slugs of the tags it suggests.")
+    metrics = models.JSONField(default=dict, help_text="Held-out precision, recall and F1.")
+    model = models.BinaryField(editable=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-trained_at"]
+        get_latest_by = "trained_at"
+
+    def __str__(self):
+        return f"Learned tagger {self.version[:8]} ({self.trained_at:%Y-%m-%d %H:%M})"
+
+
+class TaggingRun(models.Model):
+    """A re-tagging of many papers in the background, after a rule or model changed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    reason = models.CharField(max_length=200)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Re-tagging #{self.pk}: {self.reason} ({self.status})"
 
 
 class ImportRun(models.Model):

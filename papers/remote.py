@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from papers import importing, search, sources
+from papers import importing, sources
 from papers.fetching import FetchError, fetch
 from papers.models import HarvestState, ImportRun
 from papers.sources import SourceError, arxiv_api, arxiv_oai, hf_daily
@@ -46,7 +46,7 @@ def perform(run: ImportRun) -> ImportRun:
         if run.status == ImportRun.Status.RUNNING:
             importing.finish_run(run, failure=f"{type(exc).__name__}: {exc}")
         raise
-    search.index_papers()
+    importing.after_import(run)
     return run
 
 

@@ -4,7 +4,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from papers import remote, search
-from papers.models import ImportRun
+from papers.models import ImportRun, TaggingRun
+from papers.tagging import applying, training
 
 
 @shared_task(acks_late=True)
@@ -42,3 +43,19 @@ def harvest_arxiv_oai(set_spec: str = "cs", metadata_prefix: str = "arXiv") -> i
 def index_search() -> int:
     """Catch up on papers whose search vector is missing (e.g. after an interrupted run)."""
     return search.index_papers()
+
+
+@shared_task(acks_late=True)
+def retag_papers(run_id: int) -> None:
+    run = TaggingRun.objects.filter(pk=run_id, status=TaggingRun.Status.RUNNING).first()
+    if run is None:
+        return
+    applying.retag(run)
+
+
+@shared_task(acks_late=True)
+def retrain_tagger() -> None:
+    """Retrain when the settled tags changed since the last model; then re-tag."""
+    model = training.train()
+    if model is not None:
+        applying.retag(applying.start_retag(reason=f"{model} trained"))

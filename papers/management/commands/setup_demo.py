@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from papers.models import Paper
+from papers.tagging import applying
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "hf-papers-listing-language-models.txt"
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="admin@localhost", help="The staff account's login.")
 
     def handle(self, *, email, **options):
+        if created := applying.load_starter_taxonomy():
+            self.stdout.write(f"Loaded the starter taxonomy: {created} topic tags with rules.")
         if not Paper.objects.exists():
             self.stdout.write(f"Importing the demo papers from {DEMO_FILE.name}…")
             call_command("import_papers", str(DEMO_FILE), stdout=self.stdout, stderr=self.stderr)

@@ -1,0 +1,1 @@
+"""Tagging: rules curators control and a learned tagger that explains itself."""

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from papers.models import Paper, PaperTag, Tag, TaggerModel, TaggingRun, TagRule
 from papers.tagging import categories, starter
-from papers.tagging.rules import PaperText, Rule, RuleError, compile_rule
+from papers.tagging.rules import PaperText, Rule, RuleError, RuleSet, compile_rule
 
 BATCH_SIZE = 2000
 _AUTOMATIC = (PaperTag.Source.CATEGORY, PaperTag.Source.RULE, PaperTag.Source.LEARNED)
@@ -122,10 +122,11 @@ class _Tagger:
         self.rules = []
         for rule in TagRule.objects.filter(enabled=True).select_related("tag"):
             try:
-                matcher = compile_rule(_as_rule(rule))
+                compile_rule(_as_rule(rule))
             except RuleError:
                 continue  # the admin refuses such rules; one saved before is skipped
-            self.rules.append((rule, matcher))
+            self.rules.append(rule)
+        self.rule_set = RuleSet([_as_rule(rule) for rule in self.rules])
         self.model, self.learned = _active_model()
         self.learned_tags = (
             dict(Tag.objects.filter(slug__in=self.model.tags).values_list("slug", "pk"))
@@ -150,9 +151,9 @@ class _Tagger:
                     f"arXiv lists it under {code} ({where})",
                 )
             text = PaperText(title=title, abstract=abstract, authors=authors)
-            for rule, matcher in self.rules:
-                found = matcher(text)
-                if found and (pk, rule.tag_id) not in wanted:
+            for number, found in self.rule_set.match(text).items():
+                rule = self.rules[number]
+                if (pk, rule.tag_id) not in wanted:
                     terms = ", ".join(f"“{term}”" for term in found.terms)
                     where = found.field.replace("+", " and ")
                     wanted[pk, rule.tag_id] = (

@@ -47,12 +47,18 @@ class Match:
 class PaperText:
     """A paper's fields, raw and folded, prepared once for every rule that reads them."""
 
-    __slots__ = ("folded", "raw")
+    __slots__ = ("_words", "folded", "raw")
 
     def __init__(self, *, title: str = "", abstract: str = "", authors=()):
         self.raw = {"title": title or "", "abstract": abstract or "", "authors": "; ".join(authors)}
         # Padded so that " term " finds whole words only.
         self.folded = {name: f" {fold(text)} " for name, text in self.raw.items()}
+        self._words: dict[str, set[str]] = {}
+
+    def words(self, field: str) -> set[str]:
+        if field not in self._words:
+            self._words[field] = set(self.folded[field].split())
+        return self._words[field]
 
 
 Matcher = Callable[[PaperText], Match | None]
@@ -65,68 +71,112 @@ def terms_of(pattern: str) -> list[str]:
 
 def compile_rule(rule: Rule) -> Matcher:
     """A function that matches papers against the rule; RuleError if it is unusable."""
-    if rule.algorithm not in ALGORITHMS:
-        raise RuleError(f"unknown algorithm {rule.algorithm!r}; use one of {', '.join(ALGORITHMS)}")
-    unknown = set(rule.fields) - set(FIELDS)
-    if unknown or not rule.fields:
-        raise RuleError(f"fields must be some of {', '.join(FIELDS)}")
-    if rule.algorithm == NONE:
-        return lambda text: None
-    if not rule.pattern.strip():
-        raise RuleError("the pattern is empty")
-    if rule.algorithm == REGEX:
-        return _regex_matcher(rule)
-    if rule.algorithm == FUZZY:
-        return _fuzzy_matcher(rule)
-    terms = [rule.pattern] if rule.algorithm == PHRASE else terms_of(rule.pattern)
-    finders = [_term_finder(term, rule.case_sensitive) for term in terms]
-    if not all(finders):
-        raise RuleError("the pattern has no letters or digits to match")
+    rules = RuleSet([rule])
+    return lambda text: rules.match(text).get(0)
+
+
+class RuleSet:
+    """Many rules matched against a paper in one pass over its words.
+
+    Word and phrase terms of every rule are indexed by word, so a paper costs about as
+    much as it has words, however many rules there are; regular expressions and fuzzy
+    rules are tried one by one.
+    """
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self.words: dict[str, list[tuple[int, int]]] = {}  # folded word -> (rule, term)
+        self.phrases: dict[str, list[tuple[int, int, str]]] = {}  # first word -> (.., needle)
+        self.exact: list[tuple[int, int, str, re.Pattern]] = []  # case-sensitive terms
+        self.searchers: dict[int, Callable[[PaperText], Match | None]] = {}
+        self.term_counts: list[int] = []
+        for number, rule in enumerate(rules):
+            self.term_counts.append(self._add(number, rule))
+
+    def _add(self, number: int, rule: Rule) -> int:
+        if rule.algorithm not in ALGORITHMS:
+            raise RuleError(
+                f"unknown algorithm {rule.algorithm!r}; use one of {', '.join(ALGORITHMS)}"
+            )
+        if set(rule.fields) - set(FIELDS) or not rule.fields:
+            raise RuleError(f"fields must be some of {', '.join(FIELDS)}")
+        if rule.algorithm == NONE:
+            return 0
+        if not rule.pattern.strip():
+            raise RuleError("the pattern is empty")
+        if rule.algorithm == REGEX:
+            self.searchers[number] = _regex_matcher(rule)
+            return 0
+        if rule.algorithm == FUZZY:
+            self.searchers[number] = _fuzzy_matcher(rule)
+            return 0
+        terms = [rule.pattern] if rule.algorithm == PHRASE else terms_of(rule.pattern)
+        for position, term in enumerate(terms):
+            if rule.case_sensitive:
+                if not re.search(r"\w", term):
+                    raise RuleError("the pattern has no letters or digits to match")
+                words = r"\s+".join(map(re.escape, term.split()))
+                pattern = re.compile(r"(?<!\w)" + words + r"(?!\w)")
+                self.exact.append((number, position, term.split()[0], pattern))
+                continue
+            folded = fold(term)
+            if not folded:
+                raise RuleError("the pattern has no letters or digits to match")
+            if " " in folded:
+                first = folded.split(" ", 1)[0]
+                self.phrases.setdefault(first, []).append((number, position, f" {folded} "))
+            else:
+                self.words.setdefault(folded, []).append((number, position))
+        return len(terms)
+
+    def match(self, text: PaperText) -> dict[int, Match]:
+        """The rules (by their index) that match the paper, with what each found."""
+        # found[rule][field][term position] = the term as found
+        found: dict[int, dict[str, dict[int, str]]] = {}
+        for field in FIELDS:
+            words = text.words(field)
+            for word in words & self.words.keys():
+                for number, position in self.words[word]:
+                    found.setdefault(number, {}).setdefault(field, {})[position] = word
+            for first in words & self.phrases.keys():
+                for number, position, needle in self.phrases[first]:
+                    if needle in text.folded[field]:
+                        hit = needle.strip()
+                        found.setdefault(number, {}).setdefault(field, {})[position] = hit
+            raw = text.raw[field]
+            for number, position, first, pattern in self.exact:
+                if first in raw and (hit := pattern.search(raw)):
+                    found.setdefault(number, {}).setdefault(field, {})[position] = hit.group()
+        matches = {}
+        for number, by_field in found.items():
+            rule = self.rules[number]
+            if match := _decide(rule, by_field, self.term_counts[number]):
+                matches[number] = match
+        for number, search in self.searchers.items():
+            if match := search(text):
+                matches[number] = match
+        return matches
+
+
+def _decide(rule: Rule, by_field: dict[str, dict[int, str]], terms: int) -> Match | None:
     need_all = rule.algorithm in (ALL, PHRASE)
-
-    def match(text: PaperText) -> Match | None:
+    for field in rule.fields:
+        hits = by_field.get(field)
+        if hits and (len(hits) == terms or not need_all):
+            return Match(field, _terms(hits))
+    if need_all and len(rule.fields) > 1:
+        # An ALL rule whose words are spread over several fields still matches.
+        spread: dict[int, str] = {}
         for field in rule.fields:
-            found = [hit for find in finders if (hit := find(text, field))]
-            if found and (len(found) == len(finders) or not need_all):
-                return Match(field, tuple(dict.fromkeys(found))[:MAX_TERMS])
-        if need_all and len(rule.fields) > 1:
-            return _across_fields(finders, rule.fields, text)
-        return None
-
-    return match
+            for position, hit in by_field.get(field, {}).items():
+                spread.setdefault(position, hit)
+        if len(spread) == terms:
+            return Match("+".join(rule.fields), _terms(spread))
+    return None
 
 
-def _across_fields(finders, fields, text) -> Match | None:
-    """An ALL rule whose words are spread over several fields still matches."""
-    found = []
-    for find in finders:
-        hit = next((h for field in fields if (h := find(text, field))), None)
-        if hit is None:
-            return None
-        found.append(hit)
-    return Match("+".join(fields), tuple(dict.fromkeys(found))[:MAX_TERMS])
-
-
-def _term_finder(term: str, case_sensitive: bool):
-    if case_sensitive:
-        if not re.search(r"\w", term):
-            return None
-        pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)")
-
-        def find_exact(text: PaperText, field: str) -> str:
-            hit = pattern.search(text.raw[field])
-            return hit.group() if hit else ""
-
-        return find_exact
-    folded = fold(term)
-    if not folded:
-        return None
-    needle = f" {folded} "
-
-    def find_folded(text: PaperText, field: str) -> str:
-        return folded if needle in text.folded[field] else ""
-
-    return find_folded
+def _terms(hits: dict[int, str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(hits[position] for position in sorted(hits)))[:MAX_TERMS]
 
 
 def _regex_matcher(rule: Rule) -> Matcher:

@@ -159,7 +159,7 @@ class _Tagger:
                     wanted[pk, rule.tag_id] = (
                         PaperTag.Source.RULE,
                         1.0,
-                        f"matched {terms} in the {where} (rule {rule.pk})",
+                        f"matched {terms} in the {where}",
                     )
         if self.learned and papers:
             suggestions = self.learned.predict(

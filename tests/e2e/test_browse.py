@@ -17,6 +17,7 @@ DEMO = (
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_a_visitor_reads_the_demo_papers(live_server, browser, screenshot, viewport):
+    call_command("load_taxonomy", verbosity=0)
     call_command("import_papers", str(DEMO), verbosity=0)
     page = browser.new_page(viewport=VIEWPORTS[viewport])
 
@@ -31,6 +32,12 @@ def test_a_visitor_reads_the_demo_papers(live_server, browser, screenshot, viewp
     first.click()
     page.wait_for_url("**/papers/*/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("GreaseLM")
+    # Each tag says why it is there, on demand.
+    reason = page.locator(".tags .reason").first
+    assert not reason.is_visible()
+    page.locator(".tags .why").first.click()
+    assert reason.is_visible()
+    assert "matched “" in reason.inner_text()
     screenshot(page, f"paper-{viewport}")
 
     page.get_by_role("link", name="paperfeed").click()

@@ -60,7 +60,7 @@ def test_a_rule_tags_with_what_it_matched_and_untags_when_it_stops_matching():
 
     applying.tag_papers([p.pk])
     assert tags_of(p) == {
-        "speech": ("rule", f"matched “spoken language” in the title (rule {rule.pk})")
+        "speech": ("rule", "matched “spoken language” in the title")
     }
 
     rule.pattern = "audio"

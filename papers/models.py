@@ -77,6 +77,8 @@ class Paper(models.Model):
     hf_upvotes = models.PositiveIntegerField("Hugging Face upvotes", null=True, blank=True)
     github_stars = models.PositiveIntegerField(null=True, blank=True)
     keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    # Fields a curator corrected in the admin: imports never overwrite them.
+    curated_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     # What each source last said of the paper, hashed: a record that hashes the same
     # changes nothing, so re-imports skip it without loading the paper in full.
     fingerprints = models.JSONField(default=dict, blank=True, editable=False)
@@ -330,6 +332,7 @@ class ImportRun(models.Model):
     """One import or fetch: what it read, what it changed, what it could not take."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
@@ -379,6 +382,9 @@ class HarvestState(models.Model):
 
     key = models.CharField(max_length=100, unique=True, help_text="e.g. arxiv-oai:cs")
     resumption_token = models.TextField(blank=True)
+    token_started_on = models.DateField(
+        null=True, blank=True, help_text="When the list the token walks through was asked for."
+    )
     last_date = models.DateField(
         null=True, blank=True, help_text="Records up to this date have been harvested."
     )

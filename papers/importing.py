@@ -21,14 +21,16 @@ import dataclasses
 import hashlib
 import json
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 
+import psycopg
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import JSONField, Q
 from django.utils import timezone
 
@@ -57,6 +59,7 @@ BIBLIOGRAPHIC_RANK = {
 }
 # Code and project links: the daily list's are curated by the authors themselves.
 LINK_RANK = {"hf-daily": 5, "hf-listing": 4, "bibtex": 3, "ris": 3}
+ARXIV_SOURCES = {"arxiv-oai", "arxiv-api", "arxiv-snapshot"}
 BIBLIOGRAPHIC_FIELDS = (
     "title",
     "abstract",
@@ -147,27 +150,79 @@ def import_batch(
 ) -> None:
     """Write one batch of records in one transaction and add its counts to `run`.
 
-    `author_ids` maps folded author names to ids already written by earlier batches.
+    `author_ids` maps folded author names to ids already written by earlier batches. If
+    the database refuses the batch, its records are written one by one, so that only
+    the record it refuses fails.
     """
+    author_ids = {} if author_ids is None else author_ids
     records = []
     for item in items:
-        problem = item.message if isinstance(item, RecordError) else _invalid(item)
-        if problem:
+        if isinstance(item, RecordError):
+            _record_error(run, item.position, item.message)
+        elif problem := _invalid(record := _sanitized(item)):
             _record_error(run, item.position, problem)
         else:
-            records.append(item)
+            records.append(record)
     run.seen += len(items)
-    with transaction.atomic():
-        outcome = _upsert(
-            records,
-            first_seen_at=run.started_at,
-            author_ids={} if author_ids is None else author_ids,
-        )
+    outcome = _write_batch(records, run=run, author_ids=author_ids)
+    if outcome is None:
+        outcome = _Outcome()
+        for record in records:
+            single = _write_batch([record], run=run, author_ids=author_ids)
+            if single is None:
+                _record_error(run, record.position, "the database refused this record")
+                continue
+            outcome.created += single.created
+            outcome.updated += single.updated
+            outcome.unchanged += single.unchanged
     run.created += outcome.created
     run.updated += outcome.updated
     run.unchanged += outcome.unchanged
     run.heartbeat_at = timezone.now()
     run.save(update_fields=[*_COUNT_FIELDS, "heartbeat_at"])
+
+
+def _write_batch(records, *, run: ImportRun, author_ids: dict[str, int]) -> "_Outcome | None":
+    """The batch's outcome, or None when the database refused it (nothing was written)."""
+    known_authors = dict(author_ids)
+    try:
+        with transaction.atomic():
+            return _upsert(records, first_seen_at=run.started_at, author_ids=author_ids)
+    except (IntegrityError, DataError, psycopg.IntegrityError, psycopg.DataError):
+        # (COPY goes through psycopg directly, so its errors arrive unwrapped.)
+        # Author ids learnt in the rolled-back transaction do not exist.
+        author_ids.clear()
+        author_ids.update(known_authors)
+        return None
+
+
+# What a curator may correct; a corrected field is kept from every later import.
+CURATABLE = {
+    *BIBLIOGRAPHIC_FIELDS,
+    *LINK_FIELDS,
+    *SIGNAL_FIELDS,
+    "author_names",
+    "categories",
+    "keywords",
+    "arxiv_version",
+    "updated_at",
+}
+
+
+def save_curated(paper: Paper, *, changed: Iterable[str]) -> None:
+    """Save a curator's edit of a paper."""
+    changed = set(changed)
+    key = identity.title_key(paper.title)
+    if key != paper.title_key:
+        paper.former_title_keys = sorted({*paper.former_title_keys, paper.title_key} - {key})
+        paper.title_key = key
+    paper.curated_fields = sorted(set(paper.curated_fields) | (changed & CURATABLE))
+    with transaction.atomic():
+        paper.save()
+        if "author_names" in changed:
+            Authorship.objects.filter(paper=paper).delete()
+            _insert_bylines([paper], {})
+    search.index_papers(paper_ids=[paper.pk])
 
 
 def finish_run(run: ImportRun, *, failure: str = "") -> None:
@@ -228,6 +283,34 @@ def _record_error(run: ImportRun, position: str, message: str) -> None:
         run.errors.append({"position": position, "message": message[:500]})
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_TEXTS = [f.name for f in dataclasses.fields(PaperRecord) if f.type in (str, "str", str | None)]
+_INT_LIMITS = {"upvotes": 2**31 - 1, "github_stars": 2**31 - 1, "arxiv_version": 2**15 - 1}
+
+
+def _sanitized(record: PaperRecord) -> PaperRecord:
+    """The record without what PostgreSQL cannot store: NUL characters and lone
+    surrogates in text (replaced), numbers outside their columns' range (dropped)."""
+    changes = {}
+    for name, limit in _INT_LIMITS.items():
+        value = getattr(record, name)
+        if value is not None and not 0 <= value <= limit:
+            changes[name] = None
+    texts = [getattr(record, name) or "" for name in _TEXTS]
+    joined = "".join(texts) + "".join(record.authors) + "".join(record.keywords)
+    if "\x00" in joined or _SURROGATES.search(joined):
+        for name in _TEXTS:
+            if value := getattr(record, name):
+                changes[name] = _clean_text(value)
+        for name in ("authors", "keywords", "categories"):
+            changes[name] = tuple(_clean_text(v) for v in getattr(record, name))
+    return dataclasses.replace(record, **changes) if changes else record
+
+
+def _clean_text(text: str) -> str:
+    return _SURROGATES.sub("\ufffd", text.replace("\x00", ""))
+
+
 def _invalid(record: PaperRecord) -> str:
     if not record.title.strip():
         return "no title"
@@ -258,43 +341,80 @@ class _Outcome:
 
 
 class _Index:
-    """Papers of one batch, findable by each identity."""
+    """Papers of one batch, findable by each identity; kept current as records merge."""
 
-    def __init__(self, papers: Iterable[Paper]):
-        self.by_arxiv: dict[str, Paper] = {}
-        self.by_doi: dict[str, Paper] = {}
-        self.by_title: dict[str, list[Paper]] = {}
+    def __init__(self, papers: Iterable):
+        self.by_arxiv: dict[str, object] = {}
+        self.by_doi: dict[str, object] = {}
+        self.by_title: dict[str, list] = {}
         for paper in papers:
             self.add(paper)
 
-    def add(self, paper: Paper) -> None:
+    def add(self, paper, *, old_title_key: str | None = None) -> None:
+        if old_title_key is not None and old_title_key != paper.title_key:
+            self.by_title[old_title_key] = [
+                other for other in self.by_title.get(old_title_key, []) if other is not paper
+            ]
         if paper.arxiv_id:
             self.by_arxiv[paper.arxiv_id] = paper
         if paper.doi:
             self.by_doi[paper.doi] = paper
-        self.by_title.setdefault(paper.title_key, []).append(paper)
+        for key in (paper.title_key, *paper.former_title_keys):
+            # Once loaded in full, a paper replaces its light stand-in.
+            same = [
+                other
+                for other in self.by_title.get(key, [])
+                if other is not paper and (paper.pk is None or other.pk != paper.pk)
+            ]
+            self.by_title[key] = [*same, paper]
 
-    def find(self, record: PaperRecord, key: str) -> Paper | None:
+    def find(self, record: PaperRecord, key: str):
         if record.arxiv_id and record.arxiv_id in self.by_arxiv:
             return self.by_arxiv[record.arxiv_id]
-        if record.doi and record.doi in self.by_doi:
-            return self.by_doi[record.doi]
+        by_doi = self.by_doi.get(record.doi) if record.doi else None
+        if by_doi is not None and not _other_arxiv_id(by_doi, record):
+            return by_doi
         for paper in self.by_title.get(key, ()):
             if _compatible(paper, record):
                 return paper
         return None
 
+    def unclaimed(self, record: PaperRecord, paper) -> PaperRecord:
+        """The record without identifiers that already name another paper.
+
+        Two arXiv entries may cite one DOI (an erratum, a proceedings volume): the DOI
+        stays with the paper that had it first rather than merging the two.
+        """
+        changes = {}
+        if record.doi and self.by_doi.get(record.doi) not in (None, paper):
+            changes["doi"] = None
+        if record.arxiv_id and self.by_arxiv.get(record.arxiv_id) not in (None, paper):
+            changes["arxiv_id"] = None
+        return dataclasses.replace(record, **changes) if changes else record
+
+
+def _other_arxiv_id(paper, record: PaperRecord) -> bool:
+    return bool(record.arxiv_id and paper.arxiv_id and record.arxiv_id != paper.arxiv_id)
+
 
 def _compatible(paper: Paper, record: PaperRecord) -> bool:
     """Whether a title match may be the same paper: no conflicting identifier or byline."""
-    if record.arxiv_id and paper.arxiv_id and record.arxiv_id != paper.arxiv_id:
+    if _other_arxiv_id(paper, record):
         return False
     if record.doi and paper.doi and record.doi != paper.doi:
         return False
     return identity.same_first_author(paper.author_names, record.authors)
 
 
-_IDENTITY_FIELDS = ("id", "arxiv_id", "doi", "title_key", "author_names", "fingerprints")
+_IDENTITY_FIELDS = (
+    "id",
+    "arxiv_id",
+    "doi",
+    "title_key",
+    "former_title_keys",
+    "author_names",
+    "fingerprints",
+)
 
 
 @dataclasses.dataclass(slots=True)
@@ -305,6 +425,7 @@ class _Known:
     arxiv_id: str | None
     doi: str | None
     title_key: str
+    former_title_keys: list[str]
     author_names: list[str]
     fingerprints: dict[str, str]
 
@@ -319,6 +440,7 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
     prints = [_fingerprint(record) for record in records]
     matches = (
         Q(title_key__in=set(keys))
+        | Q(former_title_keys__overlap=list(set(keys)))
         | Q(arxiv_id__in={r.arxiv_id for r in records if r.arxiv_id})
         | Q(doi__in={r.doi for r in records if r.doi})
     )
@@ -331,14 +453,15 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
         if (paper := light.find(record, key))
         and paper.fingerprints.get(record.source) != fingerprint
     }
-    full = Paper.objects.defer("search_vector").in_bulk(stale) if stale else {}
+    # Locked, so that a vote or a curator's edit made meanwhile is not written over.
+    full = _locked(stale)
     index = _Index(full.get(paper.pk, paper) for paper in known)
 
     for record, key, fingerprint in zip(records, keys, prints, strict=True):
         paper = index.find(record, key)
         if paper is None:
             paper = Paper(title_key=key, first_seen_at=first_seen_at)
-            _merge(paper, record, outcome)
+            _merge(paper, index.unclaimed(record, paper), outcome)
             paper.fingerprints = {record.source: fingerprint}
             index.add(paper)
             outcome.new_papers.append(paper)
@@ -348,16 +471,17 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
             outcome.unchanged += 1
             continue
         if isinstance(paper, _Known):  # matched only once earlier records had merged
-            paper = full[paper.pk] = Paper.objects.defer("search_vector").get(pk=paper.pk)
+            paper = full[paper.pk] = _locked([paper.pk])[paper.pk]
             index.add(paper)
-        byline_before = paper.author_names
-        changed = _merge(paper, record, outcome)
+        byline_before, title_key_before = paper.author_names, paper.title_key
+        changed = _merge(paper, index.unclaimed(record, paper), outcome)
         paper.fingerprints = {**paper.fingerprints, record.source: fingerprint}
         if changed:
             paper.title_key = identity.title_key(paper.title)
             outcome.updated += 1
         else:
             outcome.unchanged += 1
+        index.add(paper, old_title_key=title_key_before)
         if paper.pk:  # written even when only the fingerprint moved, so it is skipped next time
             outcome.changed_papers[paper.pk] = paper
             if paper.author_names != byline_before:
@@ -374,9 +498,20 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
 _SAID = [f.name for f in dataclasses.fields(PaperRecord) if f.name != "position"]
 
 
+# Part of every fingerprint: raise it when merging changes, and every paper is merged
+# again the next time a source sends it.
+MERGE_VERSION = "2"
+
+
+def _locked(ids) -> dict:
+    if not ids:
+        return {}
+    return Paper.objects.select_for_update().defer("search_vector").in_bulk(list(ids))
+
+
 def _fingerprint(record: PaperRecord) -> str:
     """A digest of everything the record says but where in its input it stood."""
-    said = "\x1f".join([str(getattr(record, name)) for name in _SAID])
+    said = MERGE_VERSION + "\x1f".join([str(getattr(record, name)) for name in _SAID])
     return hashlib.blake2b(said.encode(), digest_size=12).hexdigest()
 
 
@@ -388,9 +523,20 @@ def _merge(paper: Paper, record: PaperRecord, outcome: _Outcome) -> bool:
     """Copy what the record knows into the paper; say whether anything changed."""
     before = _snapshot(paper)
     known_version = paper.arxiv_version
-    version = record.arxiv_version or max((v.number for v in record.versions), default=None)
+    # Only arXiv's own services speak for versions; a reference manager's "v3" is a
+    # citation of one, not news of it.
+    version = (
+        record.arxiv_version or max((v.number for v in record.versions), default=None)
+        if record.source in ARXIV_SOURCES
+        else None
+    )
     newer = bool(version and known_version and version > known_version)
     older = bool(version and known_version and version < known_version)
+    curated = set(paper.curated_fields)
+
+    def take(name, value, wins):
+        if name not in curated:
+            _take(paper, name, value, wins)
 
     if record.arxiv_id and not paper.arxiv_id:
         paper.arxiv_id = record.arxiv_id
@@ -401,30 +547,29 @@ def _merge(paper: Paper, record: PaperRecord, outcome: _Outcome) -> bool:
     record_rank = BIBLIOGRAPHIC_RANK.get(record.source, 0)
     wins = newer or (not older and record_rank >= _rank(BIBLIOGRAPHIC_RANK, paper.sources))
     for name in BIBLIOGRAPHIC_FIELDS:
-        _take(paper, name, getattr(record, name), wins)
-    if record.authors and (wins or not paper.author_names):
+        take(name, getattr(record, name), wins)
+    if record.authors and (wins or not paper.author_names) and "author_names" not in curated:
         paper.author_names = list(record.authors)
     # Over-long categories and keywords are free text that strayed into a list: dropped,
     # rather than failing a paper that is otherwise fine.
     categories = [c for c in record.categories if len(c) <= _MAX_CATEGORY]
-    if categories and (wins or not paper.categories):
+    if categories and (wins or not paper.categories) and "categories" not in curated:
         paper.categories = categories
 
     link_wins = LINK_RANK.get(record.source, 0) >= _rank(LINK_RANK, paper.sources)
     for name in LINK_FIELDS:
-        _take(paper, name, getattr(record, name), link_wins)
+        take(name, getattr(record, name), link_wins)
 
     for name in SIGNAL_FIELDS:
-        value = record.upvotes if name == "hf_upvotes" else getattr(record, name)
-        _take(paper, name, value, True)
+        take(name, record.upvotes if name == "hf_upvotes" else getattr(record, name), True)
     keywords = [k for k in record.keywords if len(k) <= _MAX_KEYWORD]
-    if keywords:
+    if keywords and "keywords" not in curated:
         paper.keywords = keywords
     if record.source not in paper.sources:
         paper.sources = [*paper.sources, record.source]
 
     changed = _snapshot(paper) != before
-    _collect_versions(paper, record, version, newer, before, outcome)
+    _collect_versions(paper, record, version, known_version if newer else None, before, outcome)
     return changed
 
 
@@ -459,34 +604,52 @@ def _snapshot(paper: Paper) -> tuple:
 _TITLE, _ABSTRACT = _MERGED.index("title"), _MERGED.index("abstract")
 
 
-def _collect_versions(paper, record, version, newer, before, outcome) -> None:
+def _collect_versions(paper, record, version, replaced_version, before, outcome) -> None:
+    """Version rows to write: those the record lists, and the one it describes.
+
+    When it brings a newer version, the title and abstract the paper had are kept on
+    the version they belonged to, and the new ones on the new version, where they differ.
+    """
     for known in record.versions:
         outcome.versions.append(
             (
                 paper,
-                PaperVersion(
-                    number=known.number,
-                    submitted_at=known.submitted_at,
-                    size=known.size,
-                ),
+                PaperVersion(number=known.number, submitted_at=known.submitted_at, size=known.size),
             )
         )
-    if version:
-        previous_title, previous_abstract = before[_TITLE], before[_ABSTRACT]
+    if not version:
+        return
+    previous_title, previous_abstract = before[_TITLE], before[_ABSTRACT]
+    title_changed = replaced_version and previous_title and record.title != previous_title
+    abstract_changed = (
+        replaced_version
+        and previous_abstract
+        and record.abstract
+        and record.abstract != previous_abstract
+    )
+    if title_changed or abstract_changed:
         outcome.versions.append(
             (
                 paper,
                 PaperVersion(
-                    number=version,
-                    submitted_at=record.updated_at if record.updated_at else None,
-                    comment=record.comment,
-                    title=record.title if newer and record.title != previous_title else "",
-                    abstract=record.abstract
-                    if newer and record.abstract != previous_abstract
-                    else "",
+                    number=replaced_version,
+                    title=previous_title if title_changed else "",
+                    abstract=previous_abstract if abstract_changed else "",
                 ),
             )
         )
+    outcome.versions.append(
+        (
+            paper,
+            PaperVersion(
+                number=version,
+                submitted_at=record.updated_at,
+                comment=record.comment,
+                title=record.title if title_changed else "",
+                abstract=record.abstract if abstract_changed else "",
+            ),
+        )
+    )
 
 
 # Writing. Django's bulk_create/bulk_update build one huge statement per batch; COPY and
@@ -496,6 +659,13 @@ _COLUMNS = [f for f in Paper._meta.concrete_fields if f.name not in ("id", "sear
 
 
 _ATTNAMES = [f.attname for f in _COLUMNS]
+_NOT_FROM_SOURCES = {
+    "vote_count",
+    "save_count",
+    "first_seen_at",
+    "curated_fields",
+    "former_title_keys",
+}
 _ARRAYS = {f.attname for f in _COLUMNS if isinstance(f, ArrayField)}
 _JSON = {f.attname for f in _COLUMNS if isinstance(f, JSONField)}
 
@@ -559,7 +729,8 @@ def _update_papers(papers: list[Paper]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE paper_changes (LIKE {table}) ON COMMIT DROP")
         _copy(cursor.cursor, "paper_changes", ["id", *columns], map(_row, papers))
-        assignments = ", ".join(f"{c} = changes.{c}" for c in columns)
+        # Counters and the first-seen date belong to the site, not to the sources.
+        assignments = ", ".join(f"{c} = changes.{c}" for c in columns if c not in _NOT_FROM_SOURCES)
         cursor.execute(
             f"UPDATE {table} SET {assignments}, search_vector = CASE WHEN "
             f"({table}.title, {table}.abstract, {table}.author_names) IS NOT DISTINCT FROM "

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from itertools import count
+from typing import BinaryIO
 
 from papers.sources.identifiers import arxiv_categories, normalize_doi, parse_arxiv_id
 from papers.sources.jsonish import Unreadable, describe, field, strings, web_url
@@ -56,12 +57,20 @@ def looks_like(data: bytes) -> bool:
 
 
 def parse(data: bytes) -> Iterator[PaperRecord | RecordError]:
-    if not data or data.isspace():
+    return parse_file(io.BytesIO(data))
+
+
+def parse_file(file: BinaryIO) -> Iterator[PaperRecord | RecordError]:
+    """The same from an open binary file, read only as records are asked for: a snapshot
+    of any size streams through in constant memory."""
+    head = file.read(_SNIFF)
+    file.seek(0)
+    if not head or (len(head) < _SNIFF and head.isspace()):
         raise SourceError("the file is empty")
-    compressed = data.startswith(_GZIP_MAGIC)
-    if not compressed and b"\x00" in data[:_SNIFF]:
+    compressed = head.startswith(_GZIP_MAGIC)
+    if not compressed and b"\x00" in head:
         raise SourceError(f"the file is binary: neither gzip nor {_WHAT}")
-    stream = gzip.GzipFile(fileobj=io.BytesIO(data)) if compressed else io.BytesIO(data)
+    stream = gzip.GzipFile(fileobj=file) if compressed else file
     lines = _lines(stream)
     # The first non-empty line settles, before anything is imported, that this is a
     # snapshot at all; the lines after it are read only as records are asked for.

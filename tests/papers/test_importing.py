@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from papers import importing
@@ -95,8 +96,10 @@ def test_same_title_with_a_different_first_author_is_another_paper():
 
 
 def test_arxiv_id_is_the_identity_even_when_the_title_changes():
-    run_import([record("Old title", arxiv_id="2401.00001", arxiv_version=1)])
-    run = run_import([record("New title", arxiv_id="2401.00001", arxiv_version=2)])
+    run_import([record("Old title", source="arxiv-api", arxiv_id="2401.00001", arxiv_version=1)])
+    run = run_import(
+        [record("New title", source="arxiv-api", arxiv_id="2401.00001", arxiv_version=2)]
+    )
 
     paper = Paper.objects.get()
     assert run.updated == 1
@@ -299,8 +302,9 @@ def test_a_newer_version_is_recorded_and_an_older_one_changes_nothing():
     versions = list(
         paper.versions.values_list("number", "submitted_at", "title", "abstract", "comment")
     )
+    # Each version keeps the title it had; the abstract did not change.
     assert versions == [
-        (1, v1_date, "", "", ""),
+        (1, v1_date, "First title", "", ""),
         (2, v2_date, "Second title", "", "v2: typos"),
     ]
 
@@ -366,3 +370,131 @@ def test_overlong_keywords_and_categories_are_dropped_not_the_paper():
     paper = Paper.objects.get()
     assert run.failed == 0
     assert (paper.keywords, paper.categories) == (["graphs"], ["cs.LG"])
+
+
+def test_a_doi_already_owned_by_another_paper_stays_with_it():
+    run_import([record("Sparse experts", source="hf-daily", arxiv_id="2401.00001")])
+    run_import([record("Sparse Experts (journal version)", source="bibtex", doi="10.1/j")])
+
+    run = run_import(
+        [record("Sparse experts", source="arxiv-oai", arxiv_id="2401.00001", doi="10.1/j")]
+    )
+
+    assert run.status == "succeeded" and run.failed == 0
+    assert dict(Paper.objects.values_list("title", "doi")) == {
+        "Sparse experts": None,
+        "Sparse Experts (journal version)": "10.1/j",
+    }
+
+
+def test_an_identifier_gained_mid_batch_is_known_to_the_rest_of_it():
+    run_import([record("Journal title", source="bibtex", doi="10.1/j")])
+
+    run = run_import(
+        [
+            record(
+                "Journal title",
+                source="arxiv-oai",
+                doi="10.1/j",
+                arxiv_id="2401.00009",
+                arxiv_version=1,
+            ),
+            record(
+                "Revised preprint title", source="arxiv-api", arxiv_id="2401.00009", arxiv_version=2
+            ),
+        ]
+    )
+
+    assert (run.status, run.created, run.failed) == ("succeeded", 0, 0)
+    paper = Paper.objects.get()
+    assert (paper.title, paper.doi, paper.arxiv_version) == ("Revised preprint title", "10.1/j", 2)
+
+
+def test_two_arxiv_papers_citing_one_doi_stay_two_papers():
+    run_import([record("Alpha", source="arxiv-api", arxiv_id="2401.00001", doi="10.1/x")])
+    run = run_import([record("Gamma", source="arxiv-api", arxiv_id="2402.00002", doi="10.1/x")])
+
+    assert run.created == 1
+    assert dict(Paper.objects.values_list("arxiv_id", "title")) == {
+        "2401.00001": "Alpha",
+        "2402.00002": "Gamma",
+    }
+
+
+def test_what_postgresql_cannot_store_is_cleaned_not_fatal():
+    run = run_import(
+        [
+            record("Nul\x00 in the title", abstract="lone \ud800 surrogate"),
+            record("Odd numbers", source="hf-daily", upvotes=-1, github_stars=10**12),
+            record("Plain paper"),
+        ]
+    )
+
+    assert (run.created, run.failed) == (3, 0)
+    assert Paper.objects.get(title="Nul in the title").abstract == "lone \ufffd surrogate"
+    odd = Paper.objects.get(title="Odd numbers")
+    assert (odd.hf_upvotes, odd.github_stars) == (None, None)
+
+
+def test_a_record_the_database_refuses_fails_alone():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE papers_paper ADD CONSTRAINT test_refuse CHECK (title <> 'Evil')"
+        )
+
+    run = run_import([record("Good one"), record("Evil"), record("Good two")])
+
+    assert (run.created, run.failed) == (2, 1)
+    assert run.errors == [{"position": "entry 1", "message": "the database refused this record"}]
+
+
+def test_imports_leave_votes_and_first_seen_alone():
+    run_import([record("Sparse experts", abstract="v1")])
+    Paper.objects.update(vote_count=5, save_count=2)
+    first_seen = Paper.objects.get().first_seen_at
+
+    run_import([record("Sparse experts", abstract="v2")])
+
+    paper = Paper.objects.get()
+    assert (paper.abstract, paper.vote_count, paper.save_count) == ("v2", 5, 2)
+    assert paper.first_seen_at == first_seen
+
+
+def test_a_cited_version_does_not_override_arxiv():
+    run_import(
+        [
+            record(
+                "Attention Is All You Need",
+                source="arxiv-api",
+                arxiv_id="1706.03762",
+                arxiv_version=2,
+                authors=("Ashish Vaswani",),
+            )
+        ]
+    )
+    run_import(
+        [
+            record(
+                "Attention is all you need",
+                source="bibtex",
+                arxiv_id="1706.03762",
+                arxiv_version=3,
+                authors=("A. Vaswani", "others"),
+            )
+        ]
+    )
+
+    paper = Paper.objects.get()
+    assert (paper.title, paper.arxiv_version) == ("Attention Is All You Need", 2)
+    assert paper.author_names == ["Ashish Vaswani"]
+    assert list(paper.versions.values_list("number", flat=True)) == [2]
+
+
+def test_fields_a_curator_corrected_are_not_overwritten():
+    run_import([record("Lamguage modles", source="hf-daily", upvotes=3)])
+    Paper.objects.update(title="Language models", curated_fields=["title"])
+
+    run_import([record("Lamguage modles", source="hf-daily", upvotes=4)])
+
+    paper = Paper.objects.get()
+    assert (paper.title, paper.hf_upvotes) == ("Language models", 4)

@@ -1,10 +1,14 @@
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from papers import importing, sources
+
+# Enough of a file to recognise its format.
+HEAD = 64 * 1024
 
 
 class Command(BaseCommand):
@@ -17,13 +21,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, paths, format, verbosity, **options):
-        # Every file is read and recognised before anything is written.
-        inputs = [(path, *self._open(path, format)) for path in paths]
-        for path, module, records in inputs:
+        # Every file is read and recognised before anything is written; then they are
+        # imported one at a time, so only one is ever held in memory (and a JSON Lines
+        # snapshot not even that: it streams).
+        modules = [self._check(path, format) for path in paths]
+        for path, module in zip(paths, modules, strict=True):
             run = importing.start_run(source=module.FORMAT, params={"path": str(path)})
-            with tqdm(
-                desc=path.name, unit=" records", disable=not sys.stderr.isatty() or verbosity == 0
-            ) as bar:
+            with (
+                _records(path, module) as records,
+                tqdm(
+                    desc=path.name,
+                    unit=" records",
+                    disable=not sys.stderr.isatty() or verbosity == 0,
+                ) as bar,
+            ):
                 importing.import_and_index(
                     records, run=run, on_batch=lambda r: bar.update(r.seen - bar.n)
                 )
@@ -31,13 +42,28 @@ class Command(BaseCommand):
                 self.stderr.write(f"{path}: {error['position']}: {error['message']}")
             self.stdout.write(run.summary())
 
-    def _open(self, path: Path, format: str | None):
+    def _check(self, path: Path, format: str | None):
+        """The parser module for the file, once it has read the file's beginning."""
         try:
-            data = path.read_bytes()
+            with path.open("rb") as file:
+                head = file.read(HEAD)
+                module = sources.FORMATS[format] if format else sources.detect(head)
+                if hasattr(module, "parse_file"):
+                    file.seek(0)
+                    module.parse_file(file)
+                else:
+                    module.parse(head + file.read())
+            return module
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from None
-        try:
-            module = sources.FORMATS[format] if format else sources.detect(data)
-            return module, module.parse(data)
         except sources.SourceError as exc:
             raise CommandError(f"{path}: {exc}") from None
+
+
+@contextmanager
+def _records(path: Path, module):
+    with path.open("rb") as file:
+        if hasattr(module, "parse_file"):
+            yield module.parse_file(file)
+        else:
+            yield module.parse(file.read())

@@ -6,11 +6,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from papers import remote, search, tasks
+from papers import importing, remote, tasks
 from papers.forms import ImportForm
 from papers.models import (
     Author,
-    Authorship,
     HarvestState,
     ImportRun,
     ListItem,
@@ -24,14 +23,9 @@ from papers.models import (
     TagRule,
     Vote,
 )
+from papers.sources.identifiers import normalize_doi, parse_arxiv_id
 from papers.tagging import applying, training
 from papers.tagging.rules import Rule, RuleError, compile_rule
-
-
-class AuthorshipInline(admin.TabularInline):
-    model = Authorship
-    raw_id_fields = ["author"]
-    extra = 0
 
 
 class PaperTagInline(admin.TabularInline):
@@ -50,8 +44,62 @@ class PaperVersionInline(admin.TabularInline):
     can_delete = False
 
 
+def _https_urls(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class PaperForm(forms.ModelForm):
+    """Identifiers are normalised as imports normalise them, so identity keeps working."""
+
+    class Meta:
+        model = Paper
+        formfield_callback = _https_urls
+        fields = [
+            "title",
+            "abstract",
+            "author_names",
+            "arxiv_id",
+            "arxiv_version",
+            "doi",
+            "categories",
+            "comment",
+            "journal_ref",
+            "published_at",
+            "updated_at",
+            "daily_date",
+            "abs_url",
+            "pdf_url",
+            "code_url",
+            "project_url",
+            "hf_upvotes",
+            "github_stars",
+            "keywords",
+        ]
+
+    def clean_arxiv_id(self):
+        value = self.cleaned_data["arxiv_id"]
+        if not value:
+            return None
+        parsed = parse_arxiv_id(value)
+        if parsed is None:
+            raise forms.ValidationError("Not an arXiv identifier such as 2401.12345.")
+        return parsed[0]
+
+    def clean_doi(self):
+        value = self.cleaned_data["doi"]
+        if not value:
+            return None
+        doi = normalize_doi(value)
+        if doi is None:
+            raise forms.ValidationError("Not a DOI such as 10.1000/xyz123.")
+        return doi
+
+
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
+    form = PaperForm
     list_display = [
         "title",
         "arxiv_id",
@@ -70,15 +118,16 @@ class PaperAdmin(admin.ModelAdmin):
         "vote_count",
         "save_count",
         "sources",
+        "curated_fields",
     ]
-    inlines = [AuthorshipInline, PaperTagInline, PaperVersionInline]
+    inlines = [PaperTagInline, PaperVersionInline]
     show_full_result_count = False
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # A curator's correction is searchable at once.
-        search.index_papers(paper_ids=[obj.pk])
+        # The same path as imports: identity, bylines and search stay consistent, and the
+        # corrected fields are protected from the next import.
+        importing.save_curated(obj, changed=form.changed_data)
 
 
 @admin.register(Author)
@@ -265,6 +314,10 @@ class ImportRunAdmin(admin.ModelAdmin):
     search_fields = ["source", "message"]
     readonly_fields = [f.name for f in ImportRun._meta.fields if f.name != "upload"]
 
+    def get_queryset(self, request):
+        # An upload waiting for its worker may be 50 MB; no page shows it.
+        return super().get_queryset(request).defer("upload")
+
     def has_add_permission(self, request):
         return False
 
@@ -284,8 +337,8 @@ class ImportRunAdmin(admin.ModelAdmin):
         form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
         if request.method == "POST" and form.is_valid():
             run = self._start(request, form.cleaned_data)
-            transaction.on_commit(lambda: tasks.perform_import.delay(run.pk))
-            messages.success(request, f"Import run #{run.pk} started; this page follows it.")
+            tasks.perform_import.delay_on_commit(run.pk)
+            messages.success(request, f"Import run #{run.pk} queued; this page follows it.")
             return redirect("admin:papers_importrun_change", run.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -302,12 +355,13 @@ class ImportRunAdmin(admin.ModelAdmin):
                 "upload",
                 trigger="admin",
                 started_by=request.user,
+                queued=True,
                 upload=data["content"],
                 filename=data["file"].name,
                 **params,
             )
         return remote.start(
-            "url", trigger="admin", started_by=request.user, url=data["url"], **params
+            "url", trigger="admin", started_by=request.user, queued=True, url=data["url"], **params
         )
 
 

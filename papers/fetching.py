@@ -3,23 +3,34 @@
 Every request has timeouts, is retried with exponential backoff on network errors, 429
 and 5xx (honouring Retry-After), names the operator in its User-Agent, and waits its turn:
 one request at a time per host, at least `min_interval` seconds apart, across every
-process (a Redis lock). Addresses a person typed are fetched with `guard=True`: only
-http(s), and never this machine or a private, link-local or reserved network — checked
-on the resolved address that is then connected to, and again after every redirect.
+process (a Redis lock held for one attempt at a time, so that backoff never keeps the
+host from anyone else). Addresses a person typed are fetched with `guard=True`: only
+http(s), and never this machine or a private, link-local or reserved network, nor an
+IPv6 address that embeds one — checked on the resolved address that is then connected
+to, and again after every redirect.
 """
 
 import ipaddress
+import logging
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 import redis
 from django.conf import settings
+from redis.exceptions import LockNotOwnedError
+
+logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 120.0
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+# One attempt (its redirects and its body, up to FETCH_MAX_BYTES) holds the host's turn
+# for at most this long; a lock that outlives its holder would stall every process.
+TURN_TIMEOUT = 600
+TURN_WAIT = 900
 
 
 class FetchError(Exception):
@@ -42,12 +53,15 @@ def fetch(
     url: str, *, params: dict | None = None, min_interval: float = 0.0, guard: bool = False
 ) -> Fetched:
     """GET `url`, politely. 4xx answers other than 429 are returned for the caller to read."""
-    url = str(httpx.URL(url, params=params)) if params else url
-    host = httpx.URL(url).host
-    with _turn(host, min_interval), _client() as client:
+    parsed = _parse(url, params)
+    url, host = (str(parsed) if params else url), parsed.host
+    with _client() as client:
         for attempt in range(settings.FETCH_RETRIES + 1):
             try:
-                response = _get(client, url, guard=guard)
+                # The turn is taken per attempt: holding it through the backoff below
+                # could outlast the lock and let another process ask at the same time.
+                with _turn(host, min_interval):
+                    response = _get(client, url, guard=guard)
             except httpx.TransportError as exc:
                 if attempt == settings.FETCH_RETRIES:
                     raise FetchError(f"{host}: {type(exc).__name__}: {exc}") from None
@@ -70,7 +84,17 @@ def _client() -> httpx.Client:
         timeout=httpx.Timeout(settings.FETCH_TIMEOUT, connect=10.0),
         headers={"User-Agent": user_agent()},
         follow_redirects=False,
+        event_hooks={"response": [_refuse_bad_redirect]},
     )
+
+
+def _refuse_bad_redirect(response: httpx.Response) -> None:
+    # httpx works out where a redirect leads as soon as it arrives, even when it does not
+    # follow it, and takes a malformed address for a network error, which would be
+    # retried. This hook runs first.
+    if response.is_redirect:
+        request = response.request
+        _redirect_target(str(request.url), response.headers["Location"], request.headers["Host"])
 
 
 def _get(client: httpx.Client, url: str, *, guard: bool) -> Fetched:
@@ -79,7 +103,7 @@ def _get(client: httpx.Client, url: str, *, guard: bool) -> Fetched:
         response = client.send(request, stream=True)
         try:
             if response.is_redirect:
-                url = str(httpx.URL(url).join(response.headers["Location"]))
+                url = _redirect_target(url, response.headers["Location"], request.headers["Host"])
                 continue
             return Fetched(
                 url=url,
@@ -90,6 +114,26 @@ def _get(client: httpx.Client, url: str, *, guard: bool) -> Fetched:
         finally:
             response.close()
     raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+
+def _redirect_target(url: str, location: str, host: str) -> str:
+    """Where a redirect from `url` leads; refused at once, since asking again cannot help."""
+    try:
+        target = httpx.URL(url).join(location)
+    except httpx.InvalidURL:
+        raise FetchError(
+            f"{host} redirected to {location!r}, which is not a valid address"
+        ) from None
+    if target.scheme not in ("http", "https"):
+        raise FetchError(f"{host} redirected to {location!r}; only http and https are followed")
+    return str(target)
+
+
+def _parse(url: str, params: dict | None = None) -> httpx.URL:
+    try:
+        return httpx.URL(url, params=params) if params else httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"{url} is not a valid web address: {exc}") from None
 
 
 def _read(response: httpx.Response) -> bytes:
@@ -104,7 +148,7 @@ def _read(response: httpx.Response) -> bytes:
 
 def check_url(url: str):
     """The address `url` would be fetched from, if it may be fetched at all."""
-    parsed = httpx.URL(url)
+    parsed = _parse(url)
     if parsed.scheme not in ("http", "https"):
         raise FetchError(f"only http and https addresses can be imported, not {parsed.scheme}:")
     if not parsed.host:
@@ -139,11 +183,37 @@ def check_address(host: str, port: int) -> ipaddress.IPv4Address | ipaddress.IPv
 
 
 def _allowed(address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
     if any(address in ipaddress.ip_network(net) for net in settings.IMPORT_URL_ALLOWED_NETWORKS):
         return True
-    return address.is_global and not address.is_multicast
+    embedded = _embedded_ipv4(address)
+    if embedded:
+        # Python calls several of these forms global whatever IPv4 address they carry,
+        # and a NAT64 or 6to4 gateway would carry the request to that address.
+        return all(_allowed(inner) for inner in embedded)
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or getattr(address, "is_site_local", False)  # IPv6 only
+    )
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to, if it is one of the forms carrying one."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    if address.ipv4_mapped:
+        return [address.ipv4_mapped]
+    if address.sixtofour:
+        return [address.sixtofour]
+    if address.teredo:
+        return list(address.teredo)  # the relay server and the client behind it
+    if address in _IPV4_COMPATIBLE or any(address in net for net in _NAT64):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)]
+    return []
 
 
 def _sleep_backoff(attempt: int, retry_after: str | None = None) -> None:
@@ -153,28 +223,46 @@ def _sleep_backoff(attempt: int, retry_after: str | None = None) -> None:
     time.sleep(delay)
 
 
-class _turn:
-    """Hold the host's turn: one request at a time, `min_interval` seconds apart."""
+@contextmanager
+def _turn(host: str, min_interval: float):
+    """Hold the host's turn for one request: one at a time, `min_interval` seconds apart.
 
-    def __init__(self, host: str, min_interval: float):
-        self.host, self.min_interval = host, min_interval
-        self.client = redis.Redis.from_url(settings.REDIS_URL) if min_interval else None
-
-    def __enter__(self):
-        if not self.client:
-            return self
-        self.lock = self.client.lock(
-            f"paperfeed:fetch:{self.host}:lock", timeout=600, blocking_timeout=900
+    Yields the Redis lock, or None when no interval is asked for.
+    """
+    if not min_interval:
+        yield None
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        lock = client.lock(
+            f"paperfeed:fetch:{host}:lock", timeout=TURN_TIMEOUT, blocking_timeout=TURN_WAIT
         )
-        if not self.lock.acquire():
-            raise FetchError(f"waited too long for a turn to ask {self.host}")
-        last = self.client.get(f"paperfeed:fetch:{self.host}:last")
-        if last:
-            time.sleep(max(0.0, float(last) + self.min_interval - time.time()))
-        return self
+        if not lock.acquire():
+            raise FetchError(f"waited too long for a turn to ask {host}")
+        try:
+            last = client.get(f"paperfeed:fetch:{host}:last")
+            if last:
+                # Capped, so that a clock ahead of ours elsewhere cannot stall us.
+                wait = float(last) + min_interval - time.time()
+                time.sleep(min(max(0.0, wait), min_interval))
+            yield lock
+        finally:
+            try:
+                client.set(f"paperfeed:fetch:{host}:last", time.time(), ex=3600)
+            finally:
+                _release(lock, host)
+    finally:
+        client.close()
 
-    def __exit__(self, *exc):
-        if self.client:
-            self.client.set(f"paperfeed:fetch:{self.host}:last", time.time(), ex=3600)
-            self.lock.release()
-            self.client.close()
+
+def _release(lock, host: str) -> None:
+    try:
+        lock.release()
+    except LockNotOwnedError:
+        # The request took longer than the lock lives; what it fetched is still good,
+        # but another process may have asked at the same time.
+        logger.warning(
+            "a request to %s held its turn longer than %s s; raise fetching.TURN_TIMEOUT",
+            host,
+            TURN_TIMEOUT,
+        )

@@ -39,7 +39,8 @@ class ImportForm(forms.Form):
         if upload:
             data["content"] = upload.read()
             try:
-                module = sources.FORMATS[data["format"]] if data["format"] else None
+                # .get: a format that failed its own validation is not in `data`.
+                module = sources.FORMATS[data["format"]] if data.get("format") else None
                 (module or sources.detect(data["content"])).parse(data["content"])
             except sources.SourceError as exc:
                 self.add_error("file", f"{upload.name}: {exc}")

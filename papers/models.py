@@ -367,7 +367,7 @@ class ImportRun(models.Model):
         default=list, blank=True, help_text="The first 100 per-record errors."
     )
     message = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
-    # An uploaded file waiting for the worker; emptied once the run has read it.
+    # An uploaded file waiting for the worker; emptied once the run has ended.
     upload = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:

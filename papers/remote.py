@@ -5,6 +5,7 @@ that the command line, the admin and scheduled tasks all start one the same way 
 """
 
 import datetime
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,39 +16,71 @@ from papers.fetching import FetchError, fetch
 from papers.models import HarvestState, ImportRun
 from papers.sources import SourceError, arxiv_api, arxiv_oai, hf_daily
 
+logger = logging.getLogger(__name__)
+
 ARXIV_PAGE_SIZE = 100
 # A fetch of recent papers stops here even if the category is busier than that.
 ARXIV_MAX_PAGES = 50
 
 
 def start(
-    kind: str, *, trigger: str, started_by=None, upload: bytes | None = None, **params
+    kind: str,
+    *,
+    trigger: str,
+    started_by=None,
+    upload: bytes | None = None,
+    queued: bool = False,
+    **params,
 ) -> ImportRun:
+    """A new run. `queued=True` for one a worker will carry out: the worker claims it.
+
+    A run performed right here (the command line, a scheduled task) is running from the
+    start, since nothing else could take it.
+    """
     source = params.get("format") or _SOURCE_OF_KIND.get(kind, kind)
     run = importing.start_run(
         source=source, params={"kind": kind, **params}, trigger=trigger, started_by=started_by
     )
+    changed = []
+    if queued:
+        run.status = ImportRun.Status.QUEUED
+        changed.append("status")
     if upload is not None:
         run.upload = upload
-        run.save(update_fields=["upload"])
+        changed.append("upload")
+    if changed:
+        run.save(update_fields=changed)
     return run
 
 
 def perform(run: ImportRun) -> ImportRun:
-    """Carry out the run; failures end up on the run (status and message), not raised."""
+    """Carry out the run; failures end up on the run (status and message), not raised.
+
+    Whatever a failed run wrote before it stopped is indexed and tagged all the same.
+    """
     params = dict(run.params)
     kind = params.pop("kind")
     try:
         _KINDS[kind](run, **params)
     except (FetchError, SourceError) as exc:
         importing.finish_run(run, failure=str(exc))
+        _after_failed_import(run)
         return run
     except Exception as exc:
         if run.status == ImportRun.Status.RUNNING:
             importing.finish_run(run, failure=f"{type(exc).__name__}: {exc}")
+        _after_failed_import(run)
         raise
     importing.after_import(run)
     return run
+
+
+def _after_failed_import(run: ImportRun) -> None:
+    # The run's own failure is what the curator needs to see; this one is only logged.
+    try:
+        importing.after_import(run)
+    except Exception:
+        logger.exception("indexing and tagging what failed run #%s wrote failed too", run.pk)
 
 
 def _import_hf_daily(run: ImportRun, *, date: str) -> None:
@@ -63,27 +96,56 @@ def _import_arxiv(run: ImportRun, *, category: str, days: int) -> None:
     """The papers of one category submitted in the last `days` days, newest first."""
     cutoff = timezone.now() - timedelta(days=days)
     for page_number in range(ARXIV_MAX_PAGES):
-        fetched = fetch(
-            settings.ARXIV_API_URL,
-            params={
-                "search_query": f"cat:{category}",
-                "sortBy": "submittedDate",
-                "sortOrder": "descending",
-                "start": page_number * ARXIV_PAGE_SIZE,
-                "max_results": ARXIV_PAGE_SIZE,
-            },
-            min_interval=settings.ARXIV_MIN_INTERVAL,
-        )
-        if fetched.status_code != 400:  # arXiv explains a bad query in an Atom body
-            _require_ok(fetched)
-        page = arxiv_api.parse_page(fetched.content)
+        page = _arxiv_page(category, page_number)
+        if _missing(page, page_number):
+            # A known hiccup of the arXiv API: a page in the middle of a listing comes
+            # back empty, and asking again usually brings its entries.
+            page = _arxiv_page(category, page_number)
+            if _missing(page, page_number):
+                imported = run.created + run.updated + run.unchanged
+                raise FetchError(
+                    f"arXiv twice sent page {page_number + 1} of cat:{category} without "
+                    f"papers although it counts {page.total:,}; the {imported:,} papers "
+                    "before it were imported. Fetch again later for the rest."
+                )
         recent = [item for item in page.items if not _older(item, cutoff)]
         importing.import_batch(recent, run=run)
         if len(recent) < len(page.items) or not page.items:
             break
         if page.total is not None and (page_number + 1) * ARXIV_PAGE_SIZE >= page.total:
             break
+    else:
+        importing.finish_run(run)
+        # finish_run() empties the message; a run that stopped short says so.
+        run.message = (
+            f"stopped after {ARXIV_MAX_PAGES} pages ({run.seen:,} papers); the category "
+            "has more in the period asked for"
+        )
+        run.save(update_fields=["message"])
+        return
     importing.finish_run(run)
+
+
+def _arxiv_page(category: str, page_number: int):
+    fetched = fetch(
+        settings.ARXIV_API_URL,
+        params={
+            "search_query": f"cat:{category}",
+            "sortBy": "submittedDate",
+            "sortOrder": "descending",
+            "start": page_number * ARXIV_PAGE_SIZE,
+            "max_results": ARXIV_PAGE_SIZE,
+        },
+        min_interval=settings.ARXIV_MIN_INTERVAL,
+    )
+    if fetched.status_code != 400:  # arXiv explains a bad query in an Atom body
+        _require_ok(fetched)
+    return arxiv_api.parse_page(fetched.content)
+
+
+def _missing(page, page_number: int) -> bool:
+    """Whether a page came back empty although the listing goes on past its start."""
+    return not page.items and page.total is not None and page.total > page_number * ARXIV_PAGE_SIZE
 
 
 def _older(item, cutoff) -> bool:
@@ -105,7 +167,6 @@ def _import_arxiv_oai(
         since_day = datetime.date.fromisoformat(since)
     else:
         since_day = state.last_date
-    started_on = timezone.now().date()
     while True:
         if state.resumption_token:
             params = {"verb": "ListRecords", "resumptionToken": state.resumption_token}
@@ -113,6 +174,9 @@ def _import_arxiv_oai(
             params = {"verb": "ListRecords", "metadataPrefix": metadata_prefix, "set": set_spec}
             if since_day:
                 params["from"] = since_day.isoformat()
+            # The list a token walks through is the one asked for here, however many
+            # days later its last page is read: records up to today are in it, no later.
+            state.token_started_on = timezone.now().date()
         fetched = fetch(
             settings.ARXIV_OAI_URL, params=params, min_interval=settings.ARXIV_MIN_INTERVAL
         )
@@ -132,8 +196,12 @@ def _import_arxiv_oai(
             )
         state.resumption_token = page.next_token or ""
         if not page.next_token:
-            state.last_date = started_on
-        state.save(update_fields=["resumption_token", "last_date", "updated_at"])
+            # A chain begun before its first day was recorded has none: the day it
+            # harvested from is a safe guess, today (as before) the only one left.
+            state.last_date = state.token_started_on or state.last_date or timezone.now().date()
+        state.save(
+            update_fields=["resumption_token", "token_started_on", "last_date", "updated_at"]
+        )
         if not page.next_token:
             break
     importing.finish_run(run)
@@ -146,10 +214,13 @@ def _import_url(run: ImportRun, *, url: str, format: str | None = None) -> None:
 
 
 def _import_upload(run: ImportRun, *, filename: str = "", format: str | None = None) -> None:
-    data = bytes(run.upload or b"")
-    run.upload = None
-    run.save(update_fields=["upload"])
-    _import_bytes(run, data, format)
+    # The file is kept until the run has ended, so that a worker dying on the way does
+    # not lose what the curator uploaded.
+    try:
+        _import_bytes(run, bytes(run.upload or b""), format)
+    finally:
+        run.upload = None
+        run.save(update_fields=["upload"])
 
 
 def _import_bytes(run: ImportRun, data: bytes, format: str | None) -> None:

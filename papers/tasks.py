@@ -10,11 +10,15 @@ from papers.tagging import applying, training
 
 @shared_task(acks_late=True)
 def perform_import(run_id: int) -> None:
-    """A run started elsewhere (the admin, the API) with its parameters already stored."""
-    run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.RUNNING).first()
-    if run is None:
+    """A run queued elsewhere (the admin, the API) with its parameters already stored."""
+    # Claimed first: a redelivered message (a worker lost, or one that outlived the
+    # broker's visibility timeout) finds the run taken and leaves it alone.
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(
+        status=ImportRun.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    if claimed != 1:
         return
-    remote.perform(run)
+    remote.perform(ImportRun.objects.get(pk=run_id))
 
 
 @shared_task(acks_late=True)

@@ -2,6 +2,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from papers.models import Paper
 from tests.factories import PaperFactory, PaperTagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,77 @@ def test_paper_change_page_opens(staff_client):
 
     assert response.status_code == 200
     assert paper.title in response.text
+
+
+def test_a_curators_correction_is_normalised_searchable_and_kept(staff_client):
+    from papers import importing
+    from papers.sources import PaperRecord
+
+    record = PaperRecord(
+        source="hf-daily",
+        position="1",
+        title="Lamguage modles",
+        authors=("Ada Lovelace",),
+        upvotes=3,
+    )
+    importing.import_and_index([record], run=importing.start_run(source="t"))
+    paper = Paper.objects.get()
+    url = reverse("admin:papers_paper_change", args=[paper.pk])
+    form = staff_client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        title="Language models",
+        arxiv_id="arXiv:2401.00001v2",
+        doi="https://doi.org/10.1000/ABC",
+        author_names="Ada Lovelace,Grace Hopper",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("paper_tags", "versions")
+            for key, value in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0"}.items()
+        },
+    )
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    paper.refresh_from_db()
+    assert (paper.title_key, paper.arxiv_id, paper.doi) == (
+        "language models",
+        "2401.00001",
+        "10.1000/abc",
+    )
+    assert set(paper.curated_fields) >= {"title", "author_names"}
+    assert list(paper.authorships.values_list("author__name", flat=True)) == [
+        "Ada Lovelace",
+        "Grace Hopper",
+    ]
+    assert Paper.objects.filter(search_vector__isnull=False).count() == 1
+    importing.import_and_index([record], run=importing.start_run(source="t"))  # unchanged
+    importing.import_and_index(
+        [PaperRecord(source="hf-daily", position="1", title="Lamguage modles", upvotes=9)],
+        run=importing.start_run(source="t"),
+    )
+    paper.refresh_from_db()
+    assert (paper.title, paper.hf_upvotes) == ("Language models", 9)
+
+
+def test_a_bad_identifier_is_refused_in_the_admin(staff_client):
+    paper = PaperFactory()
+    url = reverse("admin:papers_paper_change", args=[paper.pk])
+    form = staff_client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        arxiv_id="not an id",
+        doi="nope",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("paper_tags", "versions")
+            for key, value in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0"}.items()
+        },
+    )
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Not an arXiv identifier" in response.text
+    assert "Not a DOI" in response.text

@@ -55,3 +55,5 @@ class Command(BaseCommand):
         self.stdout.write(run.summary())
         if run.status != run.Status.SUCCEEDED:
             raise CommandError(run.message)
+        if run.message:  # a note on a run that succeeded, e.g. that it stopped at a limit
+            self.stdout.write(run.message)

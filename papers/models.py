@@ -188,7 +188,11 @@ class Tag(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TOPIC)
     category = models.CharField(
-        "arXiv category", max_length=32, null=True, blank=True, unique=True,
+        "arXiv category",
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
         help_text="For category tags: the arXiv code, e.g. cs.CL.",
     )
     description = models.TextField(blank=True)

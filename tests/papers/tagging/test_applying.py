@@ -59,9 +59,7 @@ def test_a_rule_tags_with_what_it_matched_and_untags_when_it_stops_matching():
     p = paper("Spoken language understanding", "We model speech.")
 
     applying.tag_papers([p.pk])
-    assert tags_of(p) == {
-        "speech": ("rule", "matched “spoken language” in the title")
-    }
+    assert tags_of(p) == {"speech": ("rule", "matched “spoken language” in the title")}
 
     rule.pattern = "audio"
     rule.save()

@@ -95,7 +95,7 @@ def _item(entry: Element | Damage, number: int) -> PaperRecord | RecordError:
     entry_id = squash(text_of(entry.find(f"{_ATOM}id")))
     if _ERROR_ID.search(entry_id):
         return RecordError(position, _refusal(entry))
-    identity = _arxiv_id(entry_id)
+    identity = parse_arxiv_id(entry_id)
     if identity is None:
         return RecordError(position, f"the entry id {entry_id[:200]!r} is not an arXiv address")
     arxiv_id, version = identity
@@ -133,14 +133,6 @@ def _refusal(entry: Element) -> str:
     explanation = squash(text_of(entry.find(f"{_ATOM}summary"))) or "no reason given"
     where = squash(text_of(entry.find(f"{_ATOM}id")))
     return f"arXiv refused the query: {explanation} ({where}); correct the ids or search terms"
-
-
-def _arxiv_id(text: str) -> tuple[str, int | None] | None:
-    try:
-        return parse_arxiv_id(text)
-    except ValueError:
-        # A version number too long for int(); no real id has one.
-        return None
 
 
 def _doi(entry: Element) -> str | None:

@@ -211,7 +211,9 @@ def _arxiv_raw(body: Element, position: str, oai_id: str) -> PaperRecord | Recor
 
 def _dublin_core(body: Element, position: str, oai_id: str) -> PaperRecord | RecordError:
     identifiers = [squash(text_of(element)) for element in named_children(body, "identifier")]
-    identity = next((found for text in [*identifiers, oai_id] if (found := _arxiv_id(text))), None)
+    identity = next(
+        (found for text in [*identifiers, oai_id] if (found := parse_arxiv_id(text))), None
+    )
     if identity is None:
         return RecordError(position, "a record without an arXiv id")
     title = squash(text_of(named_child(body, "title")))
@@ -246,7 +248,7 @@ _READERS = {"arXiv": _arxiv, "arXivRaw": _arxiv_raw, "dc": _dublin_core}
 
 def _common(body: Element, position: str, oai_id: str) -> dict | RecordError:
     """The fields `arXiv` and `arXivRaw` share, or why the record cannot be taken."""
-    identity = _arxiv_id(squash(text_of(named_child(body, "id")))) or _arxiv_id(oai_id)
+    identity = parse_arxiv_id(squash(text_of(named_child(body, "id")))) or parse_arxiv_id(oai_id)
     if identity is None:
         return RecordError(position, "a record without an arXiv id")
     title = squash(text_of(named_child(body, "title")))
@@ -317,14 +319,6 @@ def _version(element: Element) -> VersionRecord | None:
         submitted_at=_email_date(text_of(named_child(element, "date"))),
         size=squash(text_of(named_child(element, "size"))),
     )
-
-
-def _arxiv_id(text: str) -> tuple[str, int | None] | None:
-    try:
-        return parse_arxiv_id(text)
-    except ValueError:
-        # A version number too long for int(); no real id has one.
-        return None
 
 
 def _first_doi(text: str) -> str | None:

@@ -61,6 +61,16 @@ def test_paper_change_page_opens(staff_client):
     assert paper.title in response.text
 
 
+def edit_paper(client, paper, **changes):
+    """Post the paper's admin form as shown, with `changes` typed in."""
+    url = reverse("admin:papers_paper_change", args=[paper.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    for inline in ("paper_tags", "versions"):
+        data.update({f"{inline}-TOTAL_FORMS": "0", f"{inline}-INITIAL_FORMS": "0"})
+    return client.post(url, {**data, **changes})
+
+
 def test_a_curators_correction_is_normalised_searchable_and_kept(staff_client):
     from papers import importing
     from papers.sources import PaperRecord
@@ -74,22 +84,15 @@ def test_a_curators_correction_is_normalised_searchable_and_kept(staff_client):
     )
     importing.import_and_index([record], run=importing.start_run(source="t"))
     paper = Paper.objects.get()
-    url = reverse("admin:papers_paper_change", args=[paper.pk])
-    form = staff_client.get(url).context["adminform"].form
-    data = {name: form[name].value() or "" for name in form.fields}
-    data.update(
+
+    response = edit_paper(
+        staff_client,
+        paper,
         title="Language models",
         arxiv_id="arXiv:2401.00001v2",
         doi="https://doi.org/10.1000/ABC",
         author_names="Ada Lovelace,Grace Hopper",
-        **{
-            f"{prefix}-{key}": value
-            for prefix in ("paper_tags", "versions")
-            for key, value in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0"}.items()
-        },
     )
-
-    response = staff_client.post(url, data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     paper.refresh_from_db()
@@ -114,21 +117,7 @@ def test_a_curators_correction_is_normalised_searchable_and_kept(staff_client):
 
 
 def test_a_bad_identifier_is_refused_in_the_admin(staff_client):
-    paper = PaperFactory()
-    url = reverse("admin:papers_paper_change", args=[paper.pk])
-    form = staff_client.get(url).context["adminform"].form
-    data = {name: form[name].value() or "" for name in form.fields}
-    data.update(
-        arxiv_id="not an id",
-        doi="nope",
-        **{
-            f"{prefix}-{key}": value
-            for prefix in ("paper_tags", "versions")
-            for key, value in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0"}.items()
-        },
-    )
-
-    response = staff_client.post(url, data)
+    response = edit_paper(staff_client, PaperFactory(), arxiv_id="not an id", doi="nope")
 
     assert response.status_code == 200
     assert "Not an arXiv identifier" in response.text

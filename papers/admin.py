@@ -21,6 +21,7 @@ from papers.models import (
     TaggerModel,
     TaggingRun,
     TagRule,
+    TitleAlias,
     Vote,
 )
 from papers.sources.identifiers import normalize_doi, parse_arxiv_id
@@ -34,6 +35,12 @@ class PaperTagInline(admin.TabularInline):
     fields = ["tag", "source", "status", "confidence", "reason"]
     readonly_fields = ["reason"]
     extra = 0
+
+
+class TitleAliasInline(admin.TabularInline):
+    model = TitleAlias
+    extra = 0
+    verbose_name_plural = "former titles (sources sending them still find this paper)"
 
 
 class PaperVersionInline(admin.TabularInline):
@@ -120,7 +127,7 @@ class PaperAdmin(admin.ModelAdmin):
         "sources",
         "curated_fields",
     ]
-    inlines = [PaperTagInline, PaperVersionInline]
+    inlines = [PaperTagInline, PaperVersionInline, TitleAliasInline]
     show_full_result_count = False
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 

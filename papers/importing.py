@@ -35,7 +35,7 @@ from django.db.models import JSONField, Q
 from django.utils import timezone
 
 from papers import identity, search
-from papers.models import Author, Authorship, ImportRun, Paper, PaperVersion
+from papers.models import Author, Authorship, ImportRun, Paper, PaperVersion, TitleAlias
 from papers.sources import PaperRecord, RecordError
 from papers.tagging import applying
 
@@ -212,13 +212,12 @@ CURATABLE = {
 def save_curated(paper: Paper, *, changed: Iterable[str]) -> None:
     """Save a curator's edit of a paper."""
     changed = set(changed)
-    key = identity.title_key(paper.title)
-    if key != paper.title_key:
-        paper.former_title_keys = sorted({*paper.former_title_keys, paper.title_key} - {key})
-        paper.title_key = key
+    former_key, paper.title_key = paper.title_key, identity.title_key(paper.title)
     paper.curated_fields = sorted(set(paper.curated_fields) | (changed & CURATABLE))
     with transaction.atomic():
         paper.save()
+        if former_key and former_key != paper.title_key:
+            TitleAlias.objects.get_or_create(paper=paper, title_key=former_key)
         if "author_names" in changed:
             Authorship.objects.filter(paper=paper).delete()
             _insert_bylines([paper], {})
@@ -343,10 +342,11 @@ class _Outcome:
 class _Index:
     """Papers of one batch, findable by each identity; kept current as records merge."""
 
-    def __init__(self, papers: Iterable):
+    def __init__(self, papers: Iterable, aliases: dict[int, list[str]]):
         self.by_arxiv: dict[str, object] = {}
         self.by_doi: dict[str, object] = {}
         self.by_title: dict[str, list] = {}
+        self.aliases = aliases  # former title keys, by paper id
         for paper in papers:
             self.add(paper)
 
@@ -359,7 +359,7 @@ class _Index:
             self.by_arxiv[paper.arxiv_id] = paper
         if paper.doi:
             self.by_doi[paper.doi] = paper
-        for key in (paper.title_key, *paper.former_title_keys):
+        for key in (paper.title_key, *self.aliases.get(paper.pk, ())):
             # Once loaded in full, a paper replaces its light stand-in.
             same = [
                 other
@@ -406,15 +406,7 @@ def _compatible(paper: Paper, record: PaperRecord) -> bool:
     return identity.same_first_author(paper.author_names, record.authors)
 
 
-_IDENTITY_FIELDS = (
-    "id",
-    "arxiv_id",
-    "doi",
-    "title_key",
-    "former_title_keys",
-    "author_names",
-    "fingerprints",
-)
+_IDENTITY_FIELDS = ("id", "arxiv_id", "doi", "title_key", "author_names", "fingerprints")
 
 
 @dataclasses.dataclass(slots=True)
@@ -425,7 +417,6 @@ class _Known:
     arxiv_id: str | None
     doi: str | None
     title_key: str
-    former_title_keys: list[str]
     author_names: list[str]
     fingerprints: dict[str, str]
 
@@ -440,13 +431,19 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
     prints = [_fingerprint(record) for record in records]
     matches = (
         Q(title_key__in=set(keys))
-        | Q(former_title_keys__overlap=list(set(keys)))
         | Q(arxiv_id__in={r.arxiv_id for r in records if r.arxiv_id})
         | Q(doi__in={r.doi for r in records if r.doi})
     )
     # Identity first, from a light query; then in full only the papers a record may change.
+    aliases: dict[int, list[str]] = {}
+    for paper_id, alias in TitleAlias.objects.filter(title_key__in=set(keys)).values_list(
+        "paper_id", "title_key"
+    ):
+        aliases.setdefault(paper_id, []).append(alias)
+    if aliases:
+        matches |= Q(pk__in=list(aliases))
     known = [_Known(*row) for row in Paper.objects.filter(matches).values_list(*_IDENTITY_FIELDS)]
-    light = _Index(known)
+    light = _Index(known, aliases)
     stale = {
         paper.pk
         for record, key, fingerprint in zip(records, keys, prints, strict=True)
@@ -455,7 +452,7 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
     }
     # Locked, so that a vote or a curator's edit made meanwhile is not written over.
     full = _locked(stale)
-    index = _Index(full.get(paper.pk, paper) for paper in known)
+    index = _Index((full.get(paper.pk, paper) for paper in known), aliases)
 
     for record, key, fingerprint in zip(records, keys, prints, strict=True):
         paper = index.find(record, key)
@@ -659,13 +656,7 @@ _COLUMNS = [f for f in Paper._meta.concrete_fields if f.name not in ("id", "sear
 
 
 _ATTNAMES = [f.attname for f in _COLUMNS]
-_NOT_FROM_SOURCES = {
-    "vote_count",
-    "save_count",
-    "first_seen_at",
-    "curated_fields",
-    "former_title_keys",
-}
+_NOT_FROM_SOURCES = {"vote_count", "save_count", "first_seen_at", "curated_fields"}
 _ARRAYS = {f.attname for f in _COLUMNS if isinstance(f, ArrayField)}
 _JSON = {f.attname for f in _COLUMNS if isinstance(f, JSONField)}
 

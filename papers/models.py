@@ -46,11 +46,6 @@ class Paper(models.Model):
     doi = models.CharField("DOI", max_length=255, null=True, blank=True, unique=True)
     # Identity of papers with neither arXiv id nor DOI: normalised title + first author.
     title_key = models.CharField(max_length=300, db_index=True, editable=False)
-    # Keys of titles a curator corrected away, so the sources that still send the old
-    # title keep finding the paper.
-    former_title_keys = ArrayField(
-        models.CharField(max_length=300), default=list, blank=True, editable=False
-    )
     title = models.TextField()
     abstract = models.TextField(blank=True)
     # Author names in byline order, kept on the paper so that cards and search need no
@@ -101,7 +96,6 @@ class Paper(models.Model):
                 fields=["id"], condition=Q(search_vector__isnull=True), name="paper_unindexed_idx"
             ),
             GinIndex(fields=["categories"], name="paper_categories_gin"),
-            GinIndex(fields=["former_title_keys"], name="paper_former_titles_gin"),
             models.Index(fields=["-daily_date"], name="paper_daily_idx"),
             models.Index(fields=["-published_at"], name="paper_published_idx"),
         ]
@@ -124,6 +118,21 @@ class Paper(models.Model):
         if not self.arxiv_id:
             return ""
         return f"{self.arxiv_id}v{self.arxiv_version}" if self.arxiv_version else self.arxiv_id
+
+
+class TitleAlias(models.Model):
+    """A title a curator corrected away: sources still sending it keep finding the paper."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="title_aliases")
+    title_key = models.CharField(max_length=300, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "title_key"], name="titlealias_unique"),
+        ]
+
+    def __str__(self):
+        return self.title_key
 
 
 class PaperVersion(models.Model):

@@ -66,7 +66,7 @@ def edit_paper(client, paper, **changes):
     url = reverse("admin:papers_paper_change", args=[paper.pk])
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
-    for inline in ("paper_tags", "versions"):
+    for inline in ("paper_tags", "versions", "title_aliases"):
         data.update({f"{inline}-TOTAL_FORMS": "0", f"{inline}-INITIAL_FORMS": "0"})
     return client.post(url, {**data, **changes})
 

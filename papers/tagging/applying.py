@@ -5,6 +5,7 @@ confirmed or rejected, and tags a curator added, are never touched: re-tagging o
 updates and removes suggestions, so a rejected tag does not come back.
 """
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -188,12 +189,19 @@ def _as_rule(rule: TagRule) -> Rule:
 
 
 def _active_model():
-    stored = TaggerModel.objects.filter(active=True).first()
+    stored = TaggerModel.objects.filter(active=True).defer("model").first()
     if stored is None:
         return None, None
+    return stored, _load_model(stored.pk)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_model(pk: int):
+    # Models are tens of megabytes and never change once stored: load each once a process.
     from papers.tagging.learned import LearnedTagger
 
-    return stored, LearnedTagger.from_bytes(bytes(stored.model))
+    data = TaggerModel.objects.filter(pk=pk).values_list("model", flat=True).get()
+    return LearnedTagger.from_bytes(bytes(data))
 
 
 def _write(paper_ids: list[int], wanted: dict) -> tuple[int, int]:

@@ -29,7 +29,12 @@ def training_set() -> tuple[list[tuple[str, str]], list[frozenset[str]]]:
     for slugs in labels.values():
         for slug in slugs:
             counts[slug] = counts.get(slug, 0) + 1
-    learnable = {slug for slug, count in counts.items() if count >= MIN_PAPERS_PER_TAG}
+    # A tag on too few papers cannot be learnt, nor one on nearly all of them.
+    learnable = {
+        slug
+        for slug, count in counts.items()
+        if MIN_PAPERS_PER_TAG <= count <= len(labels) - MIN_PAPERS_PER_TAG
+    }
     texts, targets = [], []
     papers = Paper.objects.filter(pk__in=list(labels)).order_by("pk")
     for pk, title, abstract in papers.values_list("pk", "title", "abstract").iterator(

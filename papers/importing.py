@@ -31,7 +31,7 @@ from itertools import islice
 import psycopg
 from django.contrib.postgres.fields import ArrayField
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import JSONField, Q
+from django.db.models import JSONField
 from django.utils import timezone
 
 from papers import identity, search
@@ -155,20 +155,22 @@ def import_batch(
     the record it refuses fails.
     """
     author_ids = {} if author_ids is None else author_ids
-    records = []
+    records = []  # (record, fingerprint)
     for item in items:
         if isinstance(item, RecordError):
             _record_error(run, item.position, item.message)
-        elif problem := _invalid(record := _sanitized(item)):
+            continue
+        record, said = _storable(item)
+        if problem := _invalid(record):
             _record_error(run, item.position, problem)
         else:
-            records.append(record)
+            records.append((record, _digest(said)))
     run.seen += len(items)
     outcome = _write_batch(records, run=run, author_ids=author_ids)
     if outcome is None:
         outcome = _Outcome()
-        for record in records:
-            single = _write_batch([record], run=run, author_ids=author_ids)
+        for record, fingerprint in records:
+            single = _write_batch([(record, fingerprint)], run=run, author_ids=author_ids)
             if single is None:
                 _record_error(run, record.position, "the database refused this record")
                 continue
@@ -283,27 +285,31 @@ def _record_error(run: ImportRun, position: str, message: str) -> None:
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _TEXTS = [f.name for f in dataclasses.fields(PaperRecord) if f.type in (str, "str", str | None)]
 _INT_LIMITS = {"upvotes": 2**31 - 1, "github_stars": 2**31 - 1, "arxiv_version": 2**15 - 1}
 
 
-def _sanitized(record: PaperRecord) -> PaperRecord:
-    """The record without what PostgreSQL cannot store: NUL characters and lone
-    surrogates in text (replaced), numbers outside their columns' range (dropped)."""
+def _storable(record: PaperRecord) -> tuple[PaperRecord, str]:
+    """The record without what PostgreSQL cannot store — NUL characters and lone
+    surrogates in text (replaced), numbers outside their columns' range (dropped) — and
+    what it says (see `_said`), computed once for both checks and the fingerprint."""
+    said = _said(record)
     changes = {}
     for name, limit in _INT_LIMITS.items():
         value = getattr(record, name)
         if value is not None and not 0 <= value <= limit:
             changes[name] = None
-    texts = [getattr(record, name) or "" for name in _TEXTS]
-    joined = "".join(texts) + "".join(record.authors) + "".join(record.keywords)
-    if "\x00" in joined or _SURROGATES.search(joined):
+    if _UNSTORABLE.search(said):
         for name in _TEXTS:
             if value := getattr(record, name):
                 changes[name] = _clean_text(value)
         for name in ("authors", "keywords", "categories"):
             changes[name] = tuple(_clean_text(v) for v in getattr(record, name))
-    return dataclasses.replace(record, **changes) if changes else record
+    if not changes:
+        return record, said
+    record = dataclasses.replace(record, **changes)
+    return record, _said(record)
 
 
 def _clean_text(text: str) -> str:
@@ -421,28 +427,39 @@ class _Known:
     fingerprints: dict[str, str]
 
 
-def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, int]) -> _Outcome:
+def _upsert(
+    fingerprinted: list[tuple[PaperRecord, str]], *, first_seen_at, author_ids: dict[str, int]
+) -> _Outcome:
     outcome = _Outcome()
-    if not records:
+    if not fingerprinted:
         return outcome
+    records = [record for record, _ in fingerprinted]
+    prints = [fingerprint for _, fingerprint in fingerprinted]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
     keys = [identity.title_key(record.title) for record in records]
-    prints = [_fingerprint(record) for record in records]
-    matches = (
-        Q(title_key__in=set(keys))
-        | Q(arxiv_id__in={r.arxiv_id for r in records if r.arxiv_id})
-        | Q(doi__in={r.doi for r in records if r.doi})
-    )
     # Identity first, from a light query; then in full only the papers a record may change.
+    title_keys = list(set(keys))
     aliases: dict[int, list[str]] = {}
-    for paper_id, alias in TitleAlias.objects.filter(title_key__in=set(keys)).values_list(
+    for paper_id, alias in TitleAlias.objects.filter(title_key__in=title_keys).values_list(
         "paper_id", "title_key"
     ):
         aliases.setdefault(paper_id, []).append(alias)
-    if aliases:
-        matches |= Q(pk__in=list(aliases))
-    known = [_Known(*row) for row in Paper.objects.filter(matches).values_list(*_IDENTITY_FIELDS)]
+    # One array parameter per identity rather than thousands of IN parameters: the same
+    # index scans, without the cost of building and splitting a huge statement.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_IDENTITY_FIELDS)} FROM {Paper._meta.db_table} "
+            "WHERE title_key = ANY(%s) OR arxiv_id = ANY(%s) OR doi = ANY(%s) OR id = ANY(%s)",
+            [
+                title_keys,
+                list({r.arxiv_id for r in records if r.arxiv_id}),
+                list({r.doi for r in records if r.doi}),
+                list(aliases),
+            ],
+        )
+        # Django has psycopg hand over JSON as text, to decode it itself.
+        known = [_Known(*row[:-1], json.loads(row[-1])) for row in cursor.fetchall()]
     light = _Index(known, aliases)
     stale = {
         paper.pk
@@ -493,11 +510,9 @@ def _upsert(records: list[PaperRecord], *, first_seen_at, author_ids: dict[str, 
 
 
 _SAID = [f.name for f in dataclasses.fields(PaperRecord) if f.name != "position"]
-
-
 # Part of every fingerprint: raise it when merging changes, and every paper is merged
 # again the next time a source sends it.
-MERGE_VERSION = "2"
+MERGE_VERSION = "3"
 
 
 def _locked(ids) -> dict:
@@ -506,9 +521,19 @@ def _locked(ids) -> dict:
     return Paper.objects.select_for_update().defer("search_vector").in_bulk(list(ids))
 
 
-def _fingerprint(record: PaperRecord) -> str:
-    """A digest of everything the record says but where in its input it stood."""
-    said = MERGE_VERSION + "\x1f".join([str(getattr(record, name)) for name in _SAID])
+def _said(record: PaperRecord) -> str:
+    """Everything the record says but where in its input it stood, as one string."""
+    parts = []
+    for name in _SAID:
+        value = getattr(record, name)
+        if isinstance(value, tuple) and name != "versions":
+            parts.append("\x1e".join(value))
+        else:
+            parts.append(str(value))
+    return MERGE_VERSION + "\x1f".join(parts)
+
+
+def _digest(said: str) -> str:
     return hashlib.blake2b(said.encode(), digest_size=12).hexdigest()
 
 

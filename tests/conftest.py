@@ -1,6 +1,12 @@
 import uuid
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Parsers are judged on what they return, never on time: a loaded machine must not fail
+# a property test for being slow.
+hypothesis_settings.register_profile("paperfeed", deadline=None)
+hypothesis_settings.load_profile("paperfeed")
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from itertools import chain
 
 from papers.sources.identifiers import arxiv_categories, normalize_doi, parse_arxiv_id
 from papers.sources.records import Page, PaperRecord, RecordError, SourceError
-from papers.sources.safexml import Damage, Document, Element, local_name, text_of
+from papers.sources.safexml import Damage, Document, Element, count_of, local_name, text_of
 from papers.sources.text import squash
 
 FORMAT = "arxiv-api"
@@ -52,7 +52,7 @@ def parse_page(data: bytes) -> Page:
     document, items = _read(data)
     page_items = list(items)
     total = document.root.find(f"{_OPENSEARCH}totalResults")
-    return Page(items=page_items, total=_count(text_of(total)))
+    return Page(items=page_items, total=count_of(text_of(total)))
 
 
 def _read(data: bytes) -> tuple[Document, Iterator[PaperRecord | RecordError]]:
@@ -167,11 +167,3 @@ def _timestamp(text: str) -> datetime | None:
         return value.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-
-
-def _count(text: str) -> int | None:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        return None
-    return value if value >= 0 else None

@@ -22,6 +22,7 @@ from papers.sources.safexml import (
     Damage,
     Document,
     Element,
+    count_of,
     local_name,
     named_child,
     named_children,
@@ -81,7 +82,7 @@ def parse_page(data: bytes) -> Page:
         return Page(items=page_items, complete=not document.damaged)
     return Page(
         items=page_items,
-        total=_count(token.get("completeListSize", "")),
+        total=count_of(token.get("completeListSize", "")),
         next_token=squash(text_of(token)) or None,
         complete=not document.damaged,
     )
@@ -346,11 +347,3 @@ def _email_date(text: str) -> datetime | None:
         return value.astimezone(UTC)
     except OverflowError:
         return None
-
-
-def _count(text: str) -> int | None:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        return None
-    return value if value >= 0 else None

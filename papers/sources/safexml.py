@@ -50,6 +50,15 @@ def named_child(element: Element, name: str) -> Element | None:
     return None
 
 
+def count_of(text: str) -> int | None:
+    """A count the response states (total results, list size); None if it is not one."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
 def text_of(element: Element | None) -> str:
     """All the text inside an element, markup dropped; "" for a missing element."""
     return "".join(element.itertext()) if element is not None else ""

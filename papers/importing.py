@@ -105,7 +105,7 @@ def start_run(
     )
 
 
-def import_and_index(items, *, run: ImportRun, on_batch=None) -> ImportRun:
+def import_and_process(items, *, run: ImportRun, on_batch=None) -> ImportRun:
     """Import records, then make the papers they touched searchable and tagged."""
     import_records(items, run=run, on_batch=on_batch)
     after_import(run)

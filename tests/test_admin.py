@@ -82,7 +82,7 @@ def test_a_curators_correction_is_normalised_searchable_and_kept(staff_client):
         authors=("Ada Lovelace",),
         upvotes=3,
     )
-    importing.import_and_index([record], run=importing.start_run(source="t"))
+    importing.import_and_process([record], run=importing.start_run(source="t"))
     paper = Paper.objects.get()
 
     response = edit_paper(
@@ -107,8 +107,8 @@ def test_a_curators_correction_is_normalised_searchable_and_kept(staff_client):
         "Grace Hopper",
     ]
     assert Paper.objects.filter(search_vector__isnull=False).count() == 1
-    importing.import_and_index([record], run=importing.start_run(source="t"))  # unchanged
-    importing.import_and_index(
+    importing.import_and_process([record], run=importing.start_run(source="t"))  # unchanged
+    importing.import_and_process(
         [PaperRecord(source="hf-daily", position="1", title="Lamguage modles", upvotes=9)],
         run=importing.start_run(source="t"),
     )

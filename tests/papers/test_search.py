@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run_import(*records):
-    return importing.import_and_index(records, run=importing.start_run(source="test"))
+    return importing.import_and_process(records, run=importing.start_run(source="test"))
 
 
 def record(title, **fields):

@@ -35,7 +35,7 @@ class Command(BaseCommand):
                     disable=not sys.stderr.isatty() or verbosity == 0,
                 ) as bar,
             ):
-                importing.import_and_index(
+                importing.import_and_process(
                     records, run=run, on_batch=lambda r: bar.update(r.seen - bar.n)
                 )
             for error in run.errors[:20] if verbosity else ():

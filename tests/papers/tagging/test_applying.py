@@ -106,7 +106,7 @@ def test_disabled_and_broken_rules_are_skipped():
 def test_imported_demo_papers_arrive_tagged():
     applying.load_starter_taxonomy()
 
-    importing.import_and_index(
+    importing.import_and_process(
         listing.parse(DEMO.read_bytes()), run=importing.start_run(source="t")
     )
 

@@ -16,7 +16,7 @@ SLICE = (
 
 @pytest.fixture
 def corpus():
-    importing.import_and_index(
+    importing.import_and_process(
         snapshot.parse(SLICE.read_bytes()), run=importing.start_run(source="t")
     )
 
@@ -37,7 +37,7 @@ def test_learned_suggestions_carry_their_confidence_and_words(corpus):
     training.train()
     source = Paper.objects.filter(categories__contains=["cs.LG"]).first()
     run = importing.start_run(source="t")
-    importing.import_and_index(
+    importing.import_and_process(
         [
             PaperRecord(
                 source="bibtex",

@@ -118,3 +118,41 @@ class Preferences(models.Model):
 
     def __str__(self):
         return f"Preferences of {self.user}"
+
+
+class SavedSearch(models.Model):
+    """A search a reader follows: its new matches feed their digest and its feed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    name = models.CharField(max_length=120)
+    query = models.CharField(max_length=300, help_text="Web-style words, as typed in search.")
+    tag = models.ForeignKey(
+        "papers.Tag", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    author = models.CharField(max_length=200, blank=True)
+    has_code = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                models.F("user"), Lower("name"), name="savedsearch_name_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def search_params(self) -> dict:
+        """The search page's query string for this search."""
+        params = {"q": self.query}
+        if self.tag_id:
+            params["tag"] = self.tag.slug
+        if self.author:
+            params["author"] = self.author
+        if self.has_code:
+            params["code"] = "on"
+        return params

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context.login_url",
             ],
         },
     },
@@ -101,16 +102,16 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend is a ModelBackend (permissions included) that signs in by e-mail;
+# a second backend would only hash every wrong password twice.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -121,6 +122,25 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split(":", 1)[0]
+# The sign-up form also records the reader's time zone and starts their preferences.
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# One address per reader: "add an address" becomes "change your address", and the old
+# one is dropped only once the new one is verified.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+# Verifying in the browser that signed up signs the reader in: one step fewer.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# A taken address is said so on the form (sign-up, change of address, password reset)
+# instead of in a mail to its owner: readers are told what to do where they are. The
+# rate limits below keep anyone from harvesting addresses that way at speed.
+ACCOUNT_PREVENT_ENUMERATION = False
+# Failed sign-ins: 5 per address in 5 minutes, 10 a minute per IP. The admin signs in
+# through allauth too (config/urls.py), so these cover every way in.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[paperfeed] "
+# Tell the reader by mail when their password or address changes, so that a change they
+# did not make does not go unnoticed.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
@@ -206,6 +226,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 PAPERS_PER_PAGE = env.int("PAPERS_PER_PAGE", default=20)
+# Related papers chosen for each paper (papers.related).
+RELATED_PAPERS = env.int("RELATED_PAPERS", default=6)
+# Papers in each RSS/Atom feed: the newest ones.
+FEED_ITEMS = env.int("FEED_ITEMS", default=50)
+# How long ranked search results, list sizes and charts are kept (imports renew them).
+RESULTS_CACHE_SECONDS = env.int("RESULTS_CACHE_SECONDS", default=600)
+# How long a signed-out visitor's copy of a page is kept (an import renews it at once).
+VISITOR_CACHE_SECONDS = env.int("VISITOR_CACHE_SECONDS", default=60)
+# Searches rank this many papers at most; a reader narrows a broader one with filters.
+MAX_RESULTS = env.int("MAX_RESULTS", default=1000)
+# Trending ranks the papers listed in this many days up to the newest listing day.
+TRENDING_DAYS = env.int("TRENDING_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,17 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from config.api import router
 from config.health import healthz
 
+# The admin signs in through allauth's page, so its rate limits cover curators too.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", include("papers.urls")),
+    path("lists/", include("papers.list_urls")),
+    path("me/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),

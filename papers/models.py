@@ -6,9 +6,14 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Cast, Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
+
+
+def _utc_date(field):
+    # A timestamp's UTC date: immutable, so PostgreSQL accepts it in a generated column.
+    return Cast(models.Func(models.Value("UTC"), field, function="timezone"), models.DateField())
 
 
 class PaperQuerySet(models.QuerySet):
@@ -16,12 +21,41 @@ class PaperQuerySet(models.QuerySet):
         # Newest import first; within one import, the source's own order (ids ascend).
         return self.order_by("-first_seen_at", "id")
 
+    def latest_listed(self):
+        # Newest day first; within a day, the order the source listed the papers in.
+        return self.order_by("-listed_on", "id")
+
+    def listed_between(self, first, last):
+        return self.filter(listed_on__gte=first, listed_on__lte=last)
+
+    def trending(self):
+        from papers.trending import trending_score
+
+        return self.annotate(trending=trending_score()).order_by("-trending", "id")
+
+    def search(self, query):
+        """Papers matching a web-style query, with `rank` annotated (papers.search)."""
+        from papers.search import matching
+
+        return matching(self, query)
+
     def tagged(self, tag):
-        return self.filter(paper_tags__tag=tag).exclude(paper_tags__status="rejected")
+        return self.filter(
+            id__in=PaperTag.objects.filter(tag=tag)
+            .exclude(status=PaperTag.Status.REJECTED)
+            .values("paper_id")
+        )
+
+    def by_author(self, author):
+        return self.filter(id__in=Authorship.objects.filter(author=author).values("paper_id"))
+
+    def with_code(self):
+        return self.exclude(code_url="")
 
     def for_cards(self):
         """What a paper card shows, fetched in a fixed number of queries."""
-        return self.prefetch_related(
+        # The search vector is as long as the abstract and never shown: not fetched.
+        return self.defer("search_vector", "fingerprints").prefetch_related(
             models.Prefetch(
                 "paper_tags",
                 queryset=PaperTag.objects.exclude(status=PaperTag.Status.REJECTED)
@@ -66,6 +100,15 @@ class Paper(models.Model):
         null=True, blank=True, help_text="Day it was picked for the Hugging Face daily list."
     )
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The day a paper belongs to in the daily lists: the Hugging Face day when it was
+    # picked there, else its arXiv (or other) publication date, else the day it arrived.
+    # Publication before arrival, so that a snapshot of last year's papers lands on last
+    # year's days instead of flooding today's list.
+    listed_on = models.GeneratedField(
+        expression=Coalesce("daily_date", _utc_date("published_at"), _utc_date("first_seen_at")),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
     abs_url = models.URLField("abstract page", max_length=500, blank=True)
     pdf_url = models.URLField("PDF", max_length=500, blank=True)
     code_url = models.URLField("code repository", max_length=500, blank=True)
@@ -85,9 +128,18 @@ class Paper(models.Model):
     # Filled by papers.search.index_papers() after each write, not at insert time:
     # computing it costs PostgreSQL ~4x the rest of a bulk import.
     search_vector = SearchVectorField(null=True, editable=False)
+    # When papers.related last chose this paper's related papers; emptied, like the
+    # search vector, whenever an import changes its text.
+    related_at = models.DateTimeField(null=True, blank=True, editable=False)
     modified_at = models.DateTimeField(auto_now=True)
 
     objects = PaperQuerySet.as_manager()
+
+    # Search results carry their title and abstract with the matches marked
+    # (papers.search.highlight); other lists leave these empty. Declared here because a
+    # template looking up a missing attribute is several times slower than a present one.
+    title_html = None
+    snippet_html = None
 
     class Meta:
         indexes = [
@@ -98,6 +150,7 @@ class Paper(models.Model):
             GinIndex(fields=["categories"], name="paper_categories_gin"),
             models.Index(fields=["-daily_date"], name="paper_daily_idx"),
             models.Index(fields=["-published_at"], name="paper_published_idx"),
+            models.Index(fields=["-listed_on", "id"], name="paper_listed_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="paper_title_not_empty"),
@@ -118,6 +171,24 @@ class Paper(models.Model):
         if not self.arxiv_id:
             return ""
         return f"{self.arxiv_id}v{self.arxiv_version}" if self.arxiv_version else self.arxiv_id
+
+
+class RelatedPaper(models.Model):
+    """One of a paper's most similar papers by content, computed in the background."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="related_links")
+    related = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(help_text="Cosine similarity of the two papers' texts, 0 to 1.")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["paper", "-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "related"], name="relatedpaper_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.paper_id} ~ {self.related_id} ({self.score:.2f})"
 
 
 class TitleAlias(models.Model):
@@ -165,6 +236,9 @@ class Author(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("author", args=[self.pk])
 
 
 class Authorship(models.Model):

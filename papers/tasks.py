@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from papers import remote, search
+from papers import related, remote, search
 from papers.models import ImportRun, TaggingRun
 from papers.tagging import applying, training
 
@@ -63,3 +63,10 @@ def retrain_tagger() -> None:
     model = training.train()
     if model is not None:
         applying.retag(applying.start_retag(reason=f"{model} trained"))
+
+
+@shared_task(acks_late=True)
+def refresh_related(full: bool = False) -> int:
+    """Choose related papers for the papers that lack a current choice, or (`full`, the
+    nightly run) for every paper, so that older papers find the newer ones."""
+    return related.refresh(stale_only=not full)

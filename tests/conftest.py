@@ -3,6 +3,8 @@ import uuid
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests.smtp import smtp_server  # noqa: F401  (a fixture for every test that sends mail)
+
 # Parsers are judged on what they return, never on time: a loaded machine must not fail
 # a property test for being slow.
 hypothesis_settings.register_profile("paperfeed", deadline=None)

@@ -34,9 +34,18 @@ SCHEDULES = [
 
 
 def create(apps, schema_editor):
+    create_schedules(apps, SCHEDULES)
+
+
+def remove(apps, schema_editor):
+    remove_schedules(apps, SCHEDULES)
+
+
+# Later schedule migrations call these two with their own SCHEDULES.
+def create_schedules(apps, schedules):
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for schedule in SCHEDULES:
+    for schedule in schedules:
         crontab, _ = CrontabSchedule.objects.get_or_create(
             **schedule["crontab"], day_of_month="*", month_of_year="*", timezone="UTC"
         )
@@ -52,9 +61,9 @@ def create(apps, schema_editor):
         )
 
 
-def remove(apps, schema_editor):
+def remove_schedules(apps, schedules):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[s["name"] for s in SCHEDULES]).delete()
+    PeriodicTask.objects.filter(name__in=[s["name"] for s in schedules]).delete()
 
 
 class Migration(migrations.Migration):

@@ -46,3 +46,19 @@ def screenshot():
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
     return take
+
+
+@pytest.fixture(scope="session")
+def accessibility():
+    """Check the page shown with axe-core; return the rule violations it finds."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def violations(page):
+        found = axe.run(page).response["violations"]
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s)" for v in found
+        ]
+
+    return violations

@@ -52,8 +52,8 @@ def test_home_query_count_does_not_grow_with_papers(
     settings.PAPERS_PER_PAGE = 50
     papers_with_tags(count)
 
-    # count, page of papers, their tags
-    with django_assert_num_queries(3):
+    # newest day, its neighbours, count, page of papers, their tags
+    with django_assert_num_queries(5):
         response = client.get(reverse("home"))
     assert len(response.context["page"]) == count
 
@@ -65,8 +65,8 @@ def test_tag_page_query_count_does_not_grow_with_papers(
     settings.PAPERS_PER_PAGE = 50
     _, tags = papers_with_tags(count)
 
-    # tag, count, page of papers, their tags
-    with django_assert_num_queries(4):
+    # tag, newest day, weekly chart, count, page of papers, their tags
+    with django_assert_num_queries(6):
         response = client.get(tags[0].get_absolute_url())
     assert len(response.context["page"]) == count
 

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from papers import related
 from papers.models import Paper
 from papers.tagging import applying
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
         if not Paper.objects.exists():
             self.stdout.write(f"Importing the demo papers from {DEMO_FILE.name}…")
             call_command("import_papers", str(DEMO_FILE), stdout=self.stdout, stderr=self.stderr)
+        if done := related.refresh():
+            self.stdout.write(f"Chose the related papers of {done} papers.")
 
         User = get_user_model()
         if not User.objects.filter(is_staff=True).exists():

@@ -1,0 +1,13 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from accounts import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="preferences"), name="me"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("searches/", views.follow_search, name="follow-search"),
+    path("searches/<int:pk>/delete/", views.unfollow_search, name="unfollow-search"),
+    path("export.json", views.export_data, name="export-data"),
+    path("delete/", views.delete_account, name="delete-account"),
+]

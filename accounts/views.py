@@ -1,0 +1,114 @@
+"""A reader's own pages under /me/: preferences, follows, data export, deletion."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts import data, saved_searches
+from accounts.follows import preferences_of
+from accounts.forms import DeleteAccountForm, PreferencesForm, SavedSearchForm
+from accounts.models import SavedSearch
+from accounts.preferences import digest_settings, set_digest_settings
+from papers.views import go_back, reader_required
+
+
+@login_required
+def preferences(request):
+    prefs = preferences_of(request.user)
+    form = PreferencesForm(request.POST or None, initial=digest_settings(prefs))
+    if request.method == "POST" and form.is_valid():
+        set_digest_settings(prefs, **form.cleaned_data)
+        messages.success(request, "Your digest settings are saved.")
+        return redirect("preferences")
+    searches = SavedSearch.objects.filter(user=request.user).select_related("tag")
+    context = {
+        "tab": "preferences",
+        "form": form,
+        "preferences": prefs,
+        "tags": prefs.followed_tags.order_by("name"),
+        "authors": prefs.followed_authors.order_by("name"),
+        "searches": [(search, saved_searches.search_url(search)) for search in searches],
+    }
+    return render(request, "accounts/preferences.html", context)
+
+
+@login_required
+@never_cache
+def export_data(request):
+    response = JsonResponse(
+        data.export_account(request.user), json_dumps_params={"indent": 2, "ensure_ascii": False}
+    )
+    filename = f"paperfeed-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+def delete_account(request):
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data.delete_account(request.user)
+        logout(request)
+        messages.success(request, "Your account and everything in it have been deleted.")
+        return redirect("home")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+@require_POST
+@reader_required
+def follow_search(request):
+    form = SavedSearchForm(request.POST)
+    saved, error = None, None
+    if form.is_valid():
+        try:
+            saved = saved_searches.save_search(request.user, **form.search())
+        except ValidationError as exc:
+            error = exc.messages[0]
+    else:
+        error = next(iter(form.errors.values()))[0]
+    if request.htmx:
+        fields = _search_fields(saved) if saved else request.POST
+        return _search_button(request, saved, fields, error=error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"You follow the search “{saved.name}”.")
+    return go_back(request, "preferences")
+
+
+@require_POST
+@reader_required
+def unfollow_search(request, pk):
+    saved = saved_searches.delete_saved_search(request.user, pk)
+    if request.htmx:
+        return _search_button(request, None, _search_fields(saved))
+    messages.success(request, f"You no longer follow the search “{saved.name}”.")
+    return go_back(request, "preferences")
+
+
+def _search_button(request, saved, fields, *, error=None):
+    context = {
+        "saved_search": saved,
+        "search": fields,
+        "error": error,
+        "next": request.POST.get("next", ""),
+    }
+    return render(request, "accounts/_search_follow.html", context)
+
+
+def _search_fields(saved: SavedSearch) -> dict:
+    """A saved search as the form fields that would follow it again."""
+    return {
+        "q": saved.query,
+        "tag": saved.tag.slug if saved.tag_id else "",
+        "author": saved.author,
+        "code": "on" if saved.has_code else "",
+        "name": saved.name,
+    }

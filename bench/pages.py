@@ -40,6 +40,8 @@ SEARCHES = {
 # Each measured URL gets about this many seconds of load, within these many requests:
 # enough for a steady p95, and the whole benchmark stays within a few minutes.
 SECONDS_PER_URL = 20
+# Requests timed one by one with nothing kept (pages, rankings, counts, charts).
+COLD_ROUNDS = 3
 MIN_REQUESTS, MAX_REQUESTS = 100, 2000
 WARMUP_REQUESTS = 2 * CONCURRENCY
 # gunicorn setups tried on a short load of two URLs; the best one serves the measurement.
@@ -102,8 +104,15 @@ def main() -> None:
     note(f"gunicorn setup kept: {best} (lowest sum of p95 over {', '.join(PROBE_PAGES)})")
 
     measured = {}
+    forget = _forgetter()
     with Server(SERVER_SETUPS[best], env) as server:
+        # Every worker compiles the templates and opens its connection first, so that
+        # the cold figures time the queries and rendering, not a process starting up.
+        for url in urls.values():
+            _ab(ab, server.base + url, WARMUP_REQUESTS)
         for page, url in urls.items():
+            cold = server.cold(url, forget)
+            report(f"pages.{page}.cold_ms", cold, "ms", n=COLD_ROUNDS, higher_is_better=False)
             measured[page] = figures = server.load(ab, url, seconds=SECONDS_PER_URL)
             n = figures["requests"]
             report(f"pages.{page}.p50_ms", figures["p50_ms"], "ms", n=n, higher_is_better=False)
@@ -205,6 +214,18 @@ class Server:
         self.log.seek(0)
         return self.log.read()[-4000:]
 
+    def cold(self, path, forget) -> float:
+        """One request after every kept page and ranking was forgotten: what a query
+        nobody asked for in the last minutes costs (median of COLD_ROUNDS, in ms)."""
+        times = []
+        for _ in range(COLD_ROUNDS):
+            forget()
+            started = time.perf_counter()
+            with urllib.request.urlopen(self.base + path, timeout=60) as response:
+                response.read()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
     def load(self, ab, path, *, seconds, least=MIN_REQUESTS):
         """Warm the URL up, then load it for about `seconds` at CONCURRENCY clients."""
         url = self.base + path
@@ -252,6 +273,14 @@ def _ab(ab, url, requests) -> dict:
         "errors": failed + non_2xx,
         "failures": f"{detail.group(1) if detail else 'none failed'}; non-2xx: {non_2xx}",
     }
+
+
+def _forgetter():
+    """papers.results.corpus_changed, run here against the server's own cache."""
+    use_bench_database()
+    from papers import results
+
+    return results.corpus_changed
 
 
 def _server_environment() -> dict:

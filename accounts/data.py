@@ -8,8 +8,8 @@ from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from accounts.follows import preferences_of
 from accounts.models import SavedSearch
+from accounts.preferences import preferences_of
 from papers.models import Author, ListItem, Paper, ReadingList, Tag, Vote
 
 EXPORT_FORMAT = "paperfeed-export"

@@ -1,11 +1,6 @@
 """What a reader follows: tags and authors (saved searches come with reader accounts)."""
 
-from accounts.models import Preferences
-
-
-def preferences_of(user) -> Preferences:
-    preferences, _ = Preferences.objects.get_or_create(user=user)
-    return preferences
+from accounts.preferences import preferences_of
 
 
 def set_following(user, thing, on: bool) -> None:

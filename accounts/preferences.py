@@ -3,11 +3,19 @@
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.follows import preferences_of
 from accounts.models import Preferences
 from accounts.schedule import known_time_zone, next_digest_at
 
 DIGEST_SETTINGS = ("digest_frequency", "digest_weekday", "digest_hour", "time_zone", "digest_size")
+
+
+def preferences_of(user) -> Preferences:
+    """The reader's settings, created with the defaults (and their first digest's time)
+    the first time anything needs them, however the reader got here."""
+    preferences, _ = Preferences.objects.get_or_create(
+        user=user, defaults={"next_digest_at": next_digest_at(Preferences(), after=timezone.now())}
+    )
+    return preferences
 
 
 def start_preferences(user, *, time_zone: str) -> Preferences:

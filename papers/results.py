@@ -30,10 +30,13 @@ def corpus_changed() -> None:
         cache.set(_VERSION_KEY, 2, timeout=None)
 
 
+def _version() -> int:
+    return cache.get_or_set(_VERSION_KEY, 1, timeout=None)
+
+
 def remembered(key: str, compute: Callable):
     """The kept answer for `key` in the current corpus, computed when there is none."""
-    version = cache.get_or_set(_VERSION_KEY, 1, timeout=None)
-    full_key = f"papers:results:{version}:{key}"
+    full_key = f"papers:results:{_version()}:{key}"
     value = cache.get(full_key)
     if value is None:
         value = compute()
@@ -115,8 +118,7 @@ def cached_for_visitors(view):
 
 
 def _page_key(key: str) -> str:
-    version = cache.get_or_set(_VERSION_KEY, 1, timeout=None)
-    return f"papers:pages:{version}:{key}"
+    return f"papers:pages:{_version()}:{key}"
 
 
 def remembered_page(key: str) -> bytes | None:

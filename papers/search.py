@@ -75,9 +75,6 @@ class Query:
         """Whether there is anything to look for: punctuation alone finds nothing."""
         return bool(_WORD.search(self.text))
 
-    def __str__(self):
-        return self.text
-
 
 def _tsquery(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=CONFIG)

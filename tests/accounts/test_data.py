@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts import follows
 from accounts.data import delete_account
 from accounts.models import Preferences, SavedSearch, User
+from accounts.preferences import preferences_of
 from accounts.saved_searches import save_search
 from papers import votes
 from papers.models import Author, ListItem, Paper, ReadingList, Vote
@@ -29,7 +30,7 @@ def save_to_list(reading_list, paper, **fields):
 def fill(user, count=1):
     """A reader with `count` of everything they can have."""
     papers = PaperFactory.create_batch(count)
-    preferences = follows.preferences_of(user)
+    preferences = preferences_of(user)
     preferences.time_zone = "Europe/Paris"
     preferences.save()
     tags = [TagFactory(name=f"Topic {n}") for n in range(count)]
@@ -142,7 +143,7 @@ def test_deleting_removes_everything_personal_and_fixes_the_counters(reader):
     assert Paper.objects.count() == 2
     assert Vote.objects.filter(user=other).count() == 1
     assert ListItem.objects.get(reading_list__owner=other).note == "keep"
-    assert follows.preferences_of(other).followed_tags.count() == 1
+    assert preferences_of(other).followed_tags.count() == 1
 
 
 def test_a_counter_that_drifted_low_does_not_block_deletion(reader):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts import follows
 from accounts.models import Preferences, SavedSearch
+from accounts.preferences import preferences_of
 from papers.models import Author
 from tests.factories import TagFactory
 
@@ -79,7 +80,7 @@ def test_turning_the_digest_off_schedules_none(reader_client, reader):
 def test_bad_settings_are_explained_and_nothing_is_saved(
     reader_client, reader, field, value, message
 ):
-    before = follows.preferences_of(reader)
+    before = preferences_of(reader)
 
     response = reader_client.post(reverse("preferences"), {**VALID, field: value})
 
@@ -103,7 +104,7 @@ def test_every_field_has_a_visible_label(reader_client):
 
 
 def following_setup(reader, count):
-    preferences = follows.preferences_of(reader)
+    preferences = preferences_of(reader)
     tags = [TagFactory(name=f"Topic {n}") for n in range(count)]
     authors = [
         Author.objects.create(name=f"Author {n}", name_key=f"author {n}") for n in range(count)

@@ -1,7 +1,6 @@
 """A reader's personal data: all of it exported as one document, or all of it deleted."""
 
 from allauth.account.models import EmailAddress
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Subquery
@@ -10,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import SavedSearch
 from accounts.preferences import preferences_of
+from digest.models import Feedback
 from papers.models import Author, ListItem, Paper, ReadingList, Tag, Vote
 
 EXPORT_FORMAT = "paperfeed-export"
@@ -108,15 +108,18 @@ def _votes(user) -> list[dict]:
 
 
 def _feedback(user) -> list[dict]:
-    # Digest feedback ("more like this", "not relevant") arrives with the digest app;
-    # until its model exists there is none to export. Every field of the reader's rows
-    # is theirs to take, bar the id of the reader themself.
-    try:
-        feedback = apps.get_model("digest", "Feedback")
-    except LookupError:
-        return []
-    rows = feedback.objects.filter(user=user).order_by("pk").values()
-    return [{key: value for key, value in row.items() if key != "user_id"} for row in rows]
+    # Their 👍 and 👎 from digests and the site: what they said about which paper, when.
+    signals = (
+        Feedback.objects.filter(user=user).select_related("paper").order_by("created_at", "id")
+    )
+    return [
+        {
+            "paper": _paper(signal.paper),
+            "value": "more" if signal.value == Feedback.Value.MORE else "less",
+            "created_at": signal.created_at,
+        }
+        for signal in signals
+    ]
 
 
 EXPORT_SECTIONS = {

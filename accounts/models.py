@@ -101,6 +101,14 @@ class Preferences(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[_validate_time_zone])
     digest_size = models.PositiveSmallIntegerField(default=10)
     next_digest_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    bounces = models.PositiveSmallIntegerField(
+        default=0, help_text="Digests the mail server refused in a row; reset by a delivery."
+    )
+    paused_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why digests stopped without the reader asking (repeated bounces).",
+    )
     followed_tags = models.ManyToManyField("papers.Tag", blank=True, related_name="followers")
     followed_authors = models.ManyToManyField("papers.Author", blank=True, related_name="followers")
 

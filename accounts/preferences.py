@@ -44,5 +44,7 @@ def set_digest_settings(preferences: Preferences, **settings) -> None:
         raise TypeError(f"not digest settings: {', '.join(sorted(unknown))}")
     for name, value in settings.items():
         setattr(preferences, name, value)
+    # Saving settings is also how a reader whose digests were paused by bounces resumes.
+    preferences.bounces, preferences.paused_reason = 0, ""
     preferences.next_digest_at = next_digest_at(preferences, after=timezone.now())
-    preferences.save(update_fields=[*settings, "next_digest_at"])
+    preferences.save(update_fields=[*settings, "next_digest_at", "bounces", "paused_reason"])

@@ -8,6 +8,8 @@ urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
     path("searches/", views.follow_search, name="follow-search"),
     path("searches/<int:pk>/delete/", views.unfollow_search, name="unfollow-search"),
+    path("signals/reset/", views.reset_signals, name="reset-signals"),
+    path("signals/<int:paper_id>/reset/", views.reset_signals, name="reset-signal"),
     path("export.json", views.export_data, name="export-data"),
     path("delete/", views.delete_account, name="delete-account"),
 ]

@@ -5,7 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
@@ -16,6 +16,8 @@ from accounts.follows import preferences_of
 from accounts.forms import DeleteAccountForm, PreferencesForm, SavedSearchForm
 from accounts.models import SavedSearch
 from accounts.preferences import digest_settings, set_digest_settings
+from digest.feedback import clear_feedback, feedback_of
+from papers.models import Paper
 from papers.views import go_back, reader_required
 
 
@@ -35,8 +37,26 @@ def preferences(request):
         "tags": prefs.followed_tags.order_by("name"),
         "authors": prefs.followed_authors.order_by("name"),
         "searches": [(search, saved_searches.search_url(search)) for search in searches],
+        # Only what the list shows: a paper's search vector is as long as its abstract.
+        "signals": feedback_of(request.user).only(
+            "value", "created_at", "paper_id", "paper__id", "paper__title"
+        ),
     }
     return render(request, "accounts/preferences.html", context)
+
+
+@require_POST
+@reader_required
+def reset_signals(request, paper_id=None):
+    """Forget one 👍/👎 (a paper's), or all of the reader's."""
+    if paper_id is None:
+        count = clear_feedback(request.user)
+        messages.success(request, f"All your signals are reset ({count}).")
+    else:
+        paper = get_object_or_404(Paper.objects.only("id", "title"), pk=paper_id)
+        clear_feedback(request.user, paper)
+        messages.success(request, f"Your signal on “{paper.title}” is reset.")
+    return redirect("preferences")
 
 
 @login_required

@@ -1,7 +1,8 @@
 """`python -m bench`: every benchmark, one after the other."""
 
-from bench import importing, pages, related, tagging
+from bench import digests, importing, pages, related, tagging
 
-# In this order: each later benchmark works on the corpus the import left.
-for benchmark in (importing, tagging, related, pages):
+# In this order: each later benchmark works on the corpus the import left (the digest
+# benchmark last: it changes when papers were first seen).
+for benchmark in (importing, tagging, related, pages, digests):
     benchmark.main()

@@ -27,6 +27,8 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The right-hand side of digest Message-IDs.
+MESSAGE_ID_DOMAIN = env("MESSAGE_ID_DOMAIN", default=SITE_URL.split("://", 1)[-1].split(":")[0])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -238,6 +240,23 @@ VISITOR_CACHE_SECONDS = env.int("VISITOR_CACHE_SECONDS", default=60)
 MAX_RESULTS = env.int("MAX_RESULTS", default=1000)
 # Trending ranks the papers listed in this many days up to the newest listing day.
 TRENDING_DAYS = env.int("TRENDING_DAYS", default=30)
+
+# Digests (digest/). The dispatcher runs every few minutes and claims due readers in
+# batches of this many; a worker that stops sending one leaves it to another after the lease.
+DIGEST_DISPATCH_BATCH = env.int("DIGEST_DISPATCH_BATCH", default=1000)
+DIGEST_LEASE_SECONDS = env.int("DIGEST_LEASE_SECONDS", default=300)
+# Digests sent by one task, over one SMTP connection.
+DIGEST_SEND_BATCH = env.int("DIGEST_SEND_BATCH", default=50)
+# A digest whose transient SMTP errors outlast this many attempts is recorded as failed.
+DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
+# After this many refusals in a row, a reader's digests pause until they change settings.
+DIGEST_BOUNCE_LIMIT = env.int("DIGEST_BOUNCE_LIMIT", default=3)
+# How long the one-click links of a digest e-mail work.
+DIGEST_LINK_DAYS = env.int("DIGEST_LINK_DAYS", default=60)
+# The first digest looks this far back; none looks back further than the longest period.
+DIGEST_MAX_LOOKBACK_DAYS = env.int("DIGEST_MAX_LOOKBACK_DAYS", default=14)
+# Messages sent over one SMTP connection before it is renewed (servers limit it).
+DIGEST_MESSAGES_PER_CONNECTION = env.int("DIGEST_MESSAGES_PER_CONNECTION", default=100)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", include("papers.urls")),
     path("lists/", include("papers.list_urls")),
+    path("", include("digest.urls")),
     path("me/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

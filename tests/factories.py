@@ -41,3 +41,31 @@ class PaperTagFactory(DjangoModelFactory):
     tag = factory.SubFactory(TagFactory)
     source = PaperTag.Source.RULE
     reason = "matched “sparse”"
+
+
+# Digests (their imports are here so that the factories above stay untouched).
+import datetime as dt  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+
+class DigestFactory(DjangoModelFactory):
+    class Meta:
+        model = "digest.Digest"
+
+    user = factory.SubFactory(UserFactory)
+    period = factory.Sequence(lambda n: (dt.date(2026, 1, 1) + dt.timedelta(n)).isoformat())
+    scheduled_for = factory.LazyFunction(timezone.now)
+    since = factory.LazyAttribute(lambda digest: digest.scheduled_for - dt.timedelta(days=1))
+
+
+class DigestItemFactory(DjangoModelFactory):
+    class Meta:
+        model = "digest.DigestItem"
+
+    digest = factory.SubFactory(DigestFactory)
+    paper = factory.SubFactory(PaperFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    score = 1.0
+    section = "Machine learning"
+    reason = "you follow #machine-learning"

@@ -31,15 +31,26 @@ def child_env() -> dict:
 
 
 @contextmanager
-def celery_worker(*, queue: str | None = None):
-    """A real Celery worker on the real Redis, writing to the test database.
+def celery_worker(*, queue: str | None = None, env: dict | None = None):
+    """A real Celery worker on the real Redis, writing to the test database; yields its
+    name and queue.
 
     It consumes its own queue, so a developer's running worker never takes these tasks.
     """
+    queue = queue or f"test-{uuid.uuid4().hex[:8]}"
+    worker, name = start_celery_worker(queue=queue, env=env)
+    try:
+        yield name, queue
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def start_celery_worker(*, queue: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Start a worker (one process: the solo pool) on `queue` and wait until it answers."""
     from config.celery import app
 
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    queue = queue or name
+    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -51,21 +62,18 @@ def celery_worker(*, queue: str | None = None):
             "--pool=solo",
             "--loglevel=WARNING",
             "--hostname",
-            f"{name}@localhost",
+            name,
             "--queues",
             queue,
             "--without-mingle",
             "--without-gossip",
         ],
         cwd=ROOT,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not app.control.ping(destination=[f"{name}@localhost"], timeout=0.5):
-            assert worker.poll() is None, "the worker exited"
-            assert time.monotonic() < deadline, "the worker did not answer within 30 s"
-        yield f"{name}@localhost", queue
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            raise AssertionError("the worker did not start and answer within 30 s")
+    return worker, name

@@ -8,13 +8,6 @@ from tests.factories import UserFactory
 PASSWORD = "a long test password"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # These tests check passwords dozens of times (rate limits count failures); the
-    # production hasher's deliberate slowness would only make them slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def reader(db):
     """A reader who signed up and confirmed their address, as allauth records it."""

@@ -101,8 +101,9 @@ def test_export_takes_a_fixed_number_of_queries(
 ):
     fill(reader, count)
 
-    # session, user; addresses; preferences; tags; authors; searches; lists + items; votes
-    with django_assert_num_queries(10):
+    # session, user; addresses; preferences; tags; authors; searches; lists + items; votes;
+    # feedback
+    with django_assert_num_queries(11):
         data = reader_client.get(reverse("export-data")).json()
 
     assert len(data["votes"]) == len(data["reading_lists"][0]["items"]) == count

@@ -125,7 +125,7 @@ def test_the_page_lists_follows_in_a_fixed_number_of_queries(
     tags, _ = following_setup(reader, count)
 
     # session, user, preferences, tags, authors, saved searches (with their tags)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         page = reader_client.get(reverse("preferences"))
 
     assert page.text.count("Unfollow</button>") == 3 * count

@@ -1,0 +1,104 @@
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from digest import evaluation
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError
+    return value
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure how relevant digests are with readers simulated from an arXiv snapshot, "
+        "next to arxiv-sanity-lite's method and a random choice: one JSON line per method."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "corpus",
+            type=Path,
+            metavar="CORPUS",
+            help="arXiv JSON Lines snapshot (.jsonl or .jsonl.gz) with listing dates",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=evaluation.SEED,
+            help="chooses the saved papers, the --limit sample and the random method "
+            "(default %(default)s)",
+        )
+        parser.add_argument(
+            "--limit",
+            type=_positive,
+            metavar="N",
+            help="measure a random sample of N simulated readers (quick runs)",
+        )
+        parser.add_argument(
+            "--min-interest-papers",
+            type=_positive,
+            default=evaluation.MIN_INTEREST_PAPERS,
+            metavar="N",
+            help="an interest needs this many papers in the corpus (default %(default)s)",
+        )
+        parser.add_argument(
+            "--max-interest-share",
+            type=float,
+            default=evaluation.MAX_INTEREST_SHARE,
+            metavar="SHARE",
+            help="and at most this share of the corpus (default %(default)s)",
+        )
+        parser.add_argument(
+            "--min-relevant",
+            type=_positive,
+            default=evaluation.MIN_RELEVANT,
+            metavar="N",
+            help="a reader needs this many relevant candidates (default %(default)s)",
+        )
+        parser.add_argument(
+            "--method",
+            dest="methods",
+            action="append",
+            choices=evaluation.METHODS,
+            help="measure only this method (repeatable; default: all)",
+        )
+
+    def handle(self, *, corpus, seed, limit, methods, **options):
+        share = options["max_interest_share"]
+        if not 0 < share <= 1:
+            raise CommandError("--max-interest-share must be more than 0 and at most 1")
+        started = time.perf_counter()
+        try:
+            data = corpus.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {corpus}: {exc.strerror}") from None
+        try:
+            papers = evaluation.read_papers(data, name=str(corpus))
+            readers = evaluation.simulate_readers(
+                papers,
+                seed=seed,
+                min_papers=options["min_interest_papers"],
+                max_share=share,
+                min_relevant=options["min_relevant"],
+                limit=limit,
+            )
+            if options["verbosity"] >= 1:
+                cuts = ", ".join(str(day) for day in evaluation.cut_days(papers))
+                self.stderr.write(
+                    f"{len(papers)} papers, cuts at {cuts}: {len(readers)} simulated readers"
+                )
+            for row in evaluation.evaluate(
+                papers, readers, methods=methods or evaluation.METHODS, seed=seed
+            ):
+                self.stdout.write(json.dumps(row, ensure_ascii=False))
+                self.stdout.flush()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if options["verbosity"] >= 1:
+            self.stderr.write(f"done in {time.perf_counter() - started:.0f} s")

@@ -1,0 +1,663 @@
+"""Which new papers each reader should see, best first, and why.
+
+`rank()` scores every candidate for every reader at once with sparse and dense matrix
+products, then chooses each reader's digest from the top of their scores:
+
+- interest: followed tags, followed authors, saved searches, and how close a paper's text
+  is to the reader's evidence (saved and upvoted papers, 👍; blended nearest evidence
+  paper and average similarity); 👎 papers push look-alikes down; a small trending prior
+  breaks near-ties;
+- cold start: a reader who only follows tags gets those tags' trending new papers, one
+  with no signal at all the site-wide trending ones;
+- the choice: no near-duplicates, a topic (section) takes at most a share of the
+  digest while papers of other topics qualify, and the last slot goes to a popular paper
+  outside the reader's usual topics.
+
+Text is TF-IDF over title and abstract (and authors' names), with the document
+frequencies of the candidates of the call, so that a reader's picks do not depend on
+which other readers are ranked in the same call.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from math import ceil
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+
+@dataclass(frozen=True)
+class PaperText:
+    """A paper as ranking sees it: no database, so the evaluation can build these too."""
+
+    id: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = ()  # display names
+    author_keys: tuple[str, ...] = ()  # papers.identity.author_key of each name
+    tags: tuple[str, ...] = ()  # slugs of the tags not rejected, topic tags first
+    popularity: float = 0.0  # trending points: votes + HF upvotes + 2 * saves
+    seen: float = 0.0  # first_seen_at as a POSIX timestamp
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A paper that says what a reader likes (weight > 0) or does not (weight < 0)."""
+
+    paper_id: int
+    weight: float
+    # How a paper similar to this one is explained; "{title}" is filled in with its title,
+    # e.g. "similar to ‘{title}’ in your list ‘RAG’".  # noqa: RUF003
+    reason: str = "similar to ‘{title}’"
+
+
+@dataclass(frozen=True)
+class Reader:
+    id: int
+    size: int = 10
+    since: float = 0.0  # only candidates seen after this POSIX timestamp
+    tags: frozenset[str] = frozenset()  # followed tag slugs
+    authors: frozenset[str] = frozenset()  # followed author keys
+    searches: tuple[tuple[str, frozenset[int]], ...] = ()  # (name, candidate ids it matches)
+    evidence: tuple[Evidence, ...] = ()
+    exclude: frozenset[int] = frozenset()  # sent before, in a list, or marked not interested
+
+
+@dataclass(frozen=True)
+class Pick:
+    paper_id: int
+    score: float
+    section: str  # the topic it is listed under
+    reason: str
+
+
+UNSORTED_SECTION = "More new papers"
+TRENDING_REASON = "trending on paperfeed"
+EXPLORING_REASON = "outside your usual topics: popular in {tag}"
+
+# What each kind of interest adds to a paper's score. Content is the cosine between the
+# paper and the reader's profile (about 0.1 for a paper of the reader's field, 0.3 and
+# more for one on the same problem): a followed author counts like a close paper, a
+# followed tag like a paper of the field.
+TAG_WEIGHT = 0.1
+AUTHOR_WEIGHT = 0.4
+SEARCH_WEIGHT = 0.25
+CONTENT_WEIGHT = 1.0
+NEGATIVE_WEIGHT = 1.0
+TRENDING_WEIGHT = 0.02
+# A reader's profile keeps what sets their evidence apart from the candidates of the
+# call (Rocchio's method, with the candidates' mean as the non-relevant side): a term
+# stays if its weight in the evidence exceeds this many times its mean weight among
+# the candidates. Common words of every abstract drop out, the vocabulary of the
+# reader's field stays.
+BACKGROUND = 3.0
+# Below this cosine with the profile a paper shares little more than common words with
+# the reader's evidence: not a reason to show it.
+CONTENT_FLOOR = 0.02
+# The share of a paper's content score that comes from its nearest candidates.
+SMOOTHING = 0.5
+NEIGHBOURS = 10
+# Author names are terms too, with this (pre-IDF) weight: papers by people whose papers
+# the reader kept read alike.
+AUTHOR_TERM = 2.0
+# Two papers this similar tell the reader the same thing: only the better one is shown.
+NEAR_DUPLICATE = 0.7
+# A topic's share of a digest while papers of other topics qualify.
+TOPIC_SHARE = 0.4
+# Readers ranked together: bounds the (readers, candidates) arrays (~16 MB each).
+CELLS_PER_CHUNK = 4_000_000
+# A paper's heavy terms (its rare words and word pairs, about 20 of them) are enough to
+# tell which evidence paper a pick is closest to.
+SKETCH_WEIGHT = 0.08
+
+
+def rank(
+    readers: Sequence[Reader],
+    candidates: Sequence[PaperText],
+    *,
+    evidence_papers: Mapping[int, PaperText],
+    tag_names: Mapping[str, str],
+) -> dict[int, list[Pick]]:
+    """Each reader's picks (at most `size`), best first, keyed by reader id."""
+    picks: dict[int, list[Pick]] = {reader.id: [] for reader in readers}
+    if not readers or not candidates:
+        return picks
+    pool = _Pool(candidates, readers, evidence_papers, tag_names)
+    for chunk in _chunks(readers, cells=max(1, CELLS_PER_CHUNK // len(candidates))):
+        picks.update(_rank_chunk(chunk, pool))
+    return picks
+
+
+def _chunks(readers: Sequence[Reader], *, cells: int):
+    """Readers in groups whose arrays (a row per reader and per evidence paper, a
+    column per candidate) stay within the budget."""
+    start, used = 0, 0
+    for end, reader in enumerate(readers):
+        cost = 1 + len(reader.evidence)
+        if used and used + cost > cells:
+            yield readers[start:end]
+            start, used = end, 0
+        used += cost
+    yield readers[start:]
+
+
+class _Pool:
+    """The candidates and the evidence papers of one call, as matrices."""
+
+    def __init__(self, candidates, readers, evidence_papers, tag_names):
+        self.tag_names = tag_names
+        self.papers = list(candidates)
+        m = len(self.papers)
+        self.index = {paper.id: j for j, paper in enumerate(self.papers)}
+        self.seen = np.array([paper.seen for paper in self.papers], np.float64)
+        popularity = np.array([max(paper.popularity, 0.0) for paper in self.papers])
+        self.popular = popularity > 0
+        top = popularity.max()
+        self.prior = np.log1p(popularity) / np.log1p(top) if top > 0 else np.zeros(m)
+        # Trending order for cold starts and exploration: popularity, then newest.
+        self.trend = np.empty(m, np.float32)
+        self.trend[np.lexsort((self.seen, popularity))] = np.arange(1, m + 1) / (m + 1)
+
+        self.evidence: dict[int, int] = {}
+        for reader in readers:
+            for item in reader.evidence:
+                if item.weight and item.paper_id in evidence_papers:
+                    self.evidence.setdefault(item.paper_id, len(self.evidence))
+        self.evidence_papers = [evidence_papers[paper_id] for paper_id in self.evidence]
+
+        self.tags: dict[str, int] = {}
+        for paper in (*self.papers, *self.evidence_papers):
+            for slug in paper.tags:
+                self.tags.setdefault(slug, len(self.tags))
+        self.paper_tags = _incidence([paper.tags for paper in self.papers], self.tags)
+        self.has_tags = np.array([bool(paper.tags) for paper in self.papers])
+        self.authors: dict[str, int] = {}
+        for paper in self.papers:
+            for key in paper.author_keys:
+                self.authors.setdefault(key, len(self.authors))
+        self.paper_authors = _incidence([paper.author_keys for paper in self.papers], self.authors)
+
+        counts = _term_counts([*self.papers, *self.evidence_papers])
+        weights = _idf(counts[:m])
+        vectors = _normalized(counts.multiply(weights[None, :]).tocsr())
+        self.vectors = vectors[:m]
+        self.evidence_vectors = vectors[m:]
+        self.vectors_t = self.vectors.T.tocsr()
+        self.background = np.asarray(self.vectors.mean(axis=0)).ravel().astype(np.float32)
+        sketches = _sketches(vectors)
+        self.sketches_t = sketches[:m].T.tocsr()
+        self.evidence_sketches = sketches[m:]
+        self.duplicates, self.neighbours = _neighbourhoods(self.vectors, self.vectors_t)
+
+
+def _incidence(rows, columns: Mapping[str, int]) -> sp.csr_matrix:
+    indptr, indices = [0], []
+    for row in rows:
+        indices.extend(columns[value] for value in dict.fromkeys(row) if value in columns)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(columns)))
+
+
+def _term_counts(papers: Sequence[PaperText]) -> sp.csr_matrix:
+    """Each paper's terms, hashed into columns: the words and word pairs of its title and
+    abstract with sublinear frequencies (1 + log count), and its authors' names.
+
+    Words are runs of letters and digits (any non-ASCII byte counts as a letter), two
+    characters or more, English stop words left out, pairs made after they are: what
+    scikit-learn's vectorizers see, found here with whole-array NumPy operations, since
+    tokenising with regular expressions costs about three times as long and a call can
+    read tens of thousands of abstracts.
+    """
+    texts = [f"{paper.title} {paper.abstract}".lower().encode() for paper in papers]
+    # Names as one term each, behind a byte that UTF-8 text never contains.
+    names = [
+        b" ".join(b"\xff" + key.replace(" ", "").encode() for key in paper.author_keys)
+        for paper in papers
+    ]
+    words = _hashed(texts, pairs=True)
+    words.data = 1 + np.log(words.data)
+    people = _hashed(names, pairs=False)
+    people.data[:] = AUTHOR_TERM
+    return (words + people).tocsr()
+
+
+def _hashed(texts: Sequence[bytes], *, pairs: bool) -> sp.csr_matrix:
+    """Term counts of lower-cased UTF-8 texts."""
+    rows, columns, counts = [], [], []
+    start = 0
+    while start < len(texts):
+        stop, size = start, 0
+        while stop < len(texts) and (size == 0 or size + len(texts[stop]) < _BLOCK):
+            size += len(texts[stop]) + 1
+            stop += 1
+        block = texts[start:stop]
+        data = np.frombuffer(b"\n".join(block) + b"\n", np.uint8)
+        if len(data) > _LONGEST:
+            raise ValueError("a paper's title and abstract exceed 2 MB")
+        begins, ends, hashes = _words(data)
+        keep = ((ends - begins) >= 2) & ~_STOP_COLUMNS[_column(hashes)]
+        hashes = hashes[keep]
+        lengths = np.fromiter((len(text) + 1 for text in block), np.int64, len(block))
+        paper = np.searchsorted(np.cumsum(lengths), begins[keep], side="right")
+        if pairs:
+            same = paper[1:] == paper[:-1]
+            with np.errstate(over="ignore"):
+                joined = (hashes[:-1] * np.uint32(_PRIME) + hashes[1:]) * _MIX
+            hashes = np.concatenate((hashes, joined[same]))
+            paper = np.concatenate((paper, paper[:-1][same]))
+        key = np.sort((paper + start) << _FEATURE_BITS | _column(hashes))
+        first = np.flatnonzero(np.diff(key, prepend=-1))
+        counts.append(np.diff(first, append=len(key)))
+        rows.append(key[first] >> _FEATURE_BITS)
+        columns.append(key[first] & (_FEATURES - 1))
+        start = stop
+    row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    indptr = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=len(texts)), out=indptr[1:])
+    return sp.csr_matrix(
+        (
+            np.concatenate(counts).astype(np.float32) if counts else np.zeros(0, np.float32),
+            np.concatenate(columns).astype(np.int32) if columns else np.zeros(0, np.int32),
+            indptr,
+        ),
+        shape=(len(texts), _FEATURES),
+    )
+
+
+def _column(hashes: np.ndarray) -> np.ndarray:
+    return (hashes >> np.uint32(32 - _FEATURE_BITS)).astype(np.int64)
+
+
+def _words(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each word of UTF-8 `data` begins and ends, and a 32-bit hash of it.
+
+    The hash is polynomial, so every word's comes from one running sum over the bytes:
+    hash(word) = (prefix[end] - prefix[begin]) / prime**begin, all modulo 2**32.
+    """
+    n = len(data)
+    letters = _LETTER[data]
+    # General punctuation (U+2000…U+207F: dashes, curly quotes) separates words too.
+    dashes = np.flatnonzero((data[:-2] == 0xE2) & ((data[1:-1] == 0x80) | (data[1:-1] == 0x81)))
+    for k in range(3):
+        letters[dashes + k] = False
+    edges = np.diff(letters.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    begins = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, np.uint32)
+        np.cumsum(data * _POWERS[:n], out=prefix[1:])
+        hashes = (prefix[ends] - prefix[begins]) * _INVERSE_POWERS[begins]
+        hashes = (hashes ^ (hashes >> np.uint32(15))) * _MIX
+    return begins, ends, hashes
+
+
+def _powers(base: int, count: int) -> np.ndarray:
+    powers = np.empty(count, np.uint32)
+    powers[0] = 1
+    with np.errstate(over="ignore"):
+        np.cumprod(np.full(count - 1, base, np.uint32), out=powers[1:])
+    return powers
+
+
+_FEATURE_BITS = 22
+_FEATURES = 1 << _FEATURE_BITS
+# Texts are tokenised a block of about this many bytes at a time.
+_BLOCK = 1 << 20
+_LONGEST = 2 * _BLOCK
+_PRIME = 0x01000193
+_POWERS = _powers(_PRIME, _LONGEST + 1)
+_INVERSE_POWERS = _powers(pow(_PRIME, -1, 2**32), _LONGEST + 1)
+_MIX = np.uint32(0x9E3779B1)
+_LETTER = np.zeros(256, bool)
+_LETTER[list(b"abcdefghijklmnopqrstuvwxyz0123456789")] = True
+_LETTER[128:] = True
+
+
+def _stop_columns() -> np.ndarray:
+    columns = np.zeros(_FEATURES, bool)
+    words = " ".join(sorted(ENGLISH_STOP_WORDS)).encode()
+    hashes = _words(np.frombuffer(words, np.uint8))[2]
+    columns[(hashes >> np.uint32(32 - _FEATURE_BITS)).astype(np.int64)] = True
+    return columns
+
+
+_STOP_COLUMNS = _stop_columns()
+
+
+def _idf(counts: sp.csr_matrix) -> np.ndarray:
+    documents = np.bincount(counts.indices, minlength=counts.shape[1])
+    n = counts.shape[0]
+    return (np.log((1 + n) / (1 + documents)) + 1).astype(np.float32)
+
+
+def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    return sp.csr_matrix(sp.diags(1 / norms) @ matrix, dtype=np.float32)
+
+
+def _sketches(vectors: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row cut to its heavy terms (for a TF-IDF row of unit length)."""
+    sketches = vectors.copy()
+    sketches.data[sketches.data < SKETCH_WEIGHT] = 0
+    sketches.eliminate_zeros()
+    return sketches
+
+
+def _neighbourhoods(vectors: sp.csr_matrix, transposed: sp.csr_matrix):
+    """Each candidate's near-duplicates (too similar to be shown alongside it), and the
+    graph of each candidate's NEIGHBOURS most similar ones, rows summing to 1."""
+    n = vectors.shape[0]
+    duplicates: list[np.ndarray] = [np.empty(0, np.int64)] * n
+    k = min(NEIGHBOURS, n - 1)
+    rows, columns, weights = [], [], []
+    step = max(1, CELLS_PER_CHUNK // n)
+    for start in range(0, n, step):
+        block = (vectors[start : start + step] @ transposed).toarray()
+        own = np.arange(block.shape[0])
+        block[own, own + start] = 0
+        for row, col in zip(*np.nonzero(block >= NEAR_DUPLICATE), strict=True):
+            duplicates[start + row] = np.append(duplicates[start + row], col)
+        if k > 0:
+            nearest = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            rows.append(np.repeat(own + start, k))
+            columns.append(nearest.ravel())
+            weights.append(np.take_along_axis(block, nearest, axis=1).ravel())
+    if not rows:
+        return duplicates, sp.csr_matrix((n, n), dtype=np.float32)
+    graph = sp.csr_matrix(
+        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(columns))), shape=(n, n)
+    )
+    graph.eliminate_zeros()
+    totals = np.asarray(graph.sum(axis=1)).ravel()
+    totals[totals == 0] = 1
+    return duplicates, sp.csr_matrix(sp.diags(1 / totals) @ graph, dtype=np.float32)
+
+
+def _rank_chunk(readers: Sequence[Reader], pool: _Pool) -> dict[int, list[Pick]]:
+    n = len(readers)
+    since = np.array([reader.since for reader in readers], np.float64)
+    eligible = pool.seen[None, :] > since[:, None]
+    rows, cols = [], []
+    for i, reader in enumerate(readers):
+        # Evidence is what the reader has already seen, too.
+        for paper_id in (*reader.exclude, *(item.paper_id for item in reader.evidence)):
+            j = pool.index.get(paper_id)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+    eligible[rows, cols] = False
+
+    tag_hits = (_incidence([r.tags for r in readers], pool.tags) @ pool.paper_tags.T).toarray()
+    author_hits = (
+        _incidence([r.authors for r in readers], pool.authors) @ pool.paper_authors.T
+    ).toarray()
+    search_rows, search_cols = [], []
+    for i, reader in enumerate(readers):
+        for _name, ids in reader.searches:
+            for paper_id in ids:
+                j = pool.index.get(paper_id)
+                if j is not None:
+                    search_rows.append(i)
+                    search_cols.append(j)
+    search_hits = sp.csr_matrix(
+        (np.ones(len(search_rows), np.float32), (search_rows, search_cols)),
+        shape=(n, len(pool.papers)),
+    ).toarray()
+
+    liked = [_evidence_rows(reader, pool, positive=True) for reader in readers]
+    disliked = [_evidence_rows(reader, pool, positive=False) for reader in readers]
+    content = _content(liked, pool)
+    dislike = _nearest(disliked, pool)
+
+    score = (
+        TAG_WEIGHT * tag_hits
+        + AUTHOR_WEIGHT * author_hits
+        + SEARCH_WEIGHT * search_hits
+        + CONTENT_WEIGHT * content
+        - NEGATIVE_WEIGHT * dislike
+        + TRENDING_WEIGHT * pool.prior[None, :]
+    )
+    interest = (tag_hits > 0) | (author_hits > 0) | (search_hits > 0) | (content >= CONTENT_FLOOR)
+    qualified = eligible & interest & (score > 0)
+
+    # Cold starts rank by trend (popularity, then newest), those with tags within them.
+    signals = np.array(
+        [bool(r.authors or r.searches or rows) for r, (rows, _) in zip(readers, liked, strict=True)]
+    )
+    followed = np.array([bool(reader.tags) for reader in readers])
+    cold = ~signals[:, None]
+    score = np.where(cold, 1 + pool.trend[None, :] - NEGATIVE_WEIGHT * dislike, score)
+    qualified = np.where(cold, eligible & ((tag_hits > 0) | ~followed[:, None]), qualified)
+
+    # Exploration: popular papers none of whose tags the reader follows or keeps.
+    usual = _incidence(
+        [
+            (*reader.tags, *(slug for row in rows for slug in pool.evidence_papers[row].tags))
+            for reader, (rows, _) in zip(readers, liked, strict=True)
+        ],
+        pool.tags,
+    )
+    familiar = (usual @ pool.paper_tags.T).toarray() > 0
+    explorable = (
+        eligible
+        & ~familiar
+        & pool.has_tags[None, :]
+        & pool.popular[None, :]
+        & (dislike < CONTENT_FLOOR)
+    )
+
+    chosen = {}
+    for i, reader in enumerate(readers):
+        nobody = not (signals[i] or followed[i])
+        picked, explore = _choose(
+            reader, pool, score[i], qualified[i], None if nobody else explorable[i]
+        )
+        chosen[reader.id] = (i, picked, explore, nobody)
+    return _explained(
+        readers, pool, chosen, liked, score, tag_hits, author_hits, search_hits, content
+    )
+
+
+def _evidence_rows(reader: Reader, pool: _Pool, *, positive: bool):
+    rows, items = [], []
+    for item in reader.evidence:
+        row = pool.evidence.get(item.paper_id)
+        if row is not None and item.weight and (item.weight > 0) == positive:
+            rows.append(row)
+            items.append(item)
+    return rows, items
+
+
+def _content(liked, pool: _Pool) -> np.ndarray:
+    """Cosine of each candidate with each reader's profile: the weighted mean of their
+    positive evidence, less BACKGROUND times the candidates' mean, negatives cut to 0."""
+    owners, rows, weights = [], [], []
+    for i, (evidence_rows, items) in enumerate(liked):
+        total = sum(item.weight for item in items)
+        for row, item in zip(evidence_rows, items, strict=True):
+            owners.append(i)
+            rows.append(row)
+            weights.append(item.weight / total)
+    mixing = sp.csr_matrix(
+        (np.array(weights, np.float32), (owners, rows)),
+        shape=(len(liked), len(pool.evidence_papers)),
+    )
+    profiles = (mixing @ pool.evidence_vectors).tocsr()
+    background = pool.background[profiles.indices]
+    profiles.data -= BACKGROUND * background
+    # Terms no candidate has cannot tell candidates apart: they would only shrink every
+    # cosine, more for readers with more varied evidence.
+    profiles.data[(profiles.data < 0) | (background == 0)] = 0
+    profiles.eliminate_zeros()
+    profiles = _normalized(profiles)
+    content = (profiles @ pool.vectors_t).toarray()
+    # Papers like the ones a reader would like are likely liked too (the cluster
+    # hypothesis): each score is blended with those of the paper's nearest candidates.
+    return (1 - SMOOTHING) * content + SMOOTHING * (pool.neighbours @ content.T).T
+
+
+def _nearest(disliked, pool: _Pool) -> np.ndarray:
+    """Each candidate's cosine with the most similar of each reader's negative evidence,
+    scaled by that evidence's weight relative to the reader's strongest."""
+    result = np.zeros((len(disliked), len(pool.papers)), np.float32)
+    used = sorted({row for rows, _ in disliked for row in rows})
+    if not used:
+        return result
+    local = {row: k for k, row in enumerate(used)}
+    similarity = (pool.evidence_vectors[used] @ pool.vectors_t).toarray()
+    for i, (rows, items) in enumerate(disliked):
+        if rows:
+            weights = np.array([-item.weight for item in items], np.float32)
+            scaled = similarity[[local[row] for row in rows]] * (weights / weights.max())[:, None]
+            result[i] = scaled.max(axis=0)
+    return result
+
+
+def _choose(reader: Reader, pool: _Pool, score, qualified, explorable):
+    """The reader's best papers, no two near-duplicates and no topic over its share while
+    others qualify, and the paper that explores (or None)."""
+    size = reader.size
+    if size <= 0:
+        return [], None
+    options = np.flatnonzero(qualified)
+    window = min(len(options), 4 * size + 20)
+    while True:
+        if window < len(options):
+            best = options[np.argpartition(-score[options], window - 1)[:window]]
+        else:
+            best = options
+        order = best[np.lexsort((best, -score[best]))]
+        picked, deferred = _fill(order, size, pool)
+        if len(picked) >= size or window >= len(options):
+            break
+        window = len(options)
+    for j in deferred:
+        if len(picked) >= size:
+            break
+        if not any(j in pool.duplicates[k] for k in picked):
+            picked.append(j)
+
+    explore = None
+    if explorable is not None and size >= 3:
+        kept = picked[: size - 1]
+        kept_tags = {slug for j in kept for slug in pool.papers[j].tags}
+        near = {int(d) for j in kept for d in pool.duplicates[j]}
+        candidates = np.flatnonzero(explorable)
+        for j in candidates[np.lexsort((candidates, -pool.trend[candidates]))][: 4 * size]:
+            if j in kept or j in near or not kept_tags.isdisjoint(pool.papers[j].tags):
+                continue
+            explore = int(j)
+            picked = kept
+            break
+    return picked, explore
+
+
+def _fill(order, size: int, pool: _Pool):
+    cap = max(1, ceil(size * TOPIC_SHARE))
+    picked, deferred, blocked = [], [], set()
+    per_topic: dict[str, int] = {}
+    for j in order.tolist():
+        if len(picked) == size:
+            break
+        if j in blocked:
+            continue
+        tags = pool.papers[j].tags
+        # Papers without tags are not a topic: nothing caps them.
+        if tags and per_topic.get(tags[0], 0) >= cap:
+            deferred.append(j)
+            continue
+        picked.append(j)
+        blocked.update(pool.duplicates[j].tolist())
+        if tags:
+            per_topic[tags[0]] = per_topic.get(tags[0], 0) + 1
+    return picked, [j for j in deferred if j not in blocked]
+
+
+def _explained(readers, pool, chosen, liked, score, tag_hits, author_hits, search_hits, content):
+    """Picks with their sections and reasons."""
+    # The evidence paper a pick is closest to, from the papers' sketches, for all the
+    # picks of the chunk in one product.
+    pairs = [
+        (i, j, row, k)
+        for i, picked, _explore, _nobody in chosen.values()
+        for j in picked
+        for k, row in enumerate(liked[i][0])
+    ]
+    closeness = {}
+    if pairs:
+        used = sorted({row for _, _, row, _ in pairs})
+        local = {row: k for k, row in enumerate(used)}
+        similarity = (pool.evidence_sketches[used] @ pool.sketches_t).toarray()
+        values = similarity[[local[row] for _, _, row, _ in pairs], [j for _, j, _, _ in pairs]]
+        for (i, j, _row, k), value in zip(pairs, values.tolist(), strict=True):
+            if value > closeness.get((i, j), (-1.0, 0))[0]:
+                closeness[(i, j)] = (value, k)
+
+    result = {}
+    for reader in readers:
+        i, picked, explore, nobody = chosen[reader.id]
+        picks = []
+        for j in picked:
+            paper = pool.papers[j]
+            if nobody:
+                reason = TRENDING_REASON
+            else:
+                nearest = closeness.get((i, j))
+                item = liked[i][1][nearest[1]] if nearest else None
+                reason = _reason(
+                    reader,
+                    paper,
+                    pool,
+                    tags=tag_hits[i, j],
+                    authors=author_hits[i, j],
+                    searches=search_hits[i, j],
+                    content=content[i, j],
+                    evidence=item,
+                )
+            picks.append(
+                Pick(paper.id, float(score[i, j]), _section(paper, pool.tag_names), reason)
+            )
+        if explore is not None:
+            paper = pool.papers[explore]
+            reason = EXPLORING_REASON.format(tag=_hashtag(paper.tags[0], pool.tag_names))
+            picks.append(
+                Pick(paper.id, float(score[i, explore]), _section(paper, pool.tag_names), reason)
+            )
+        result[reader.id] = picks
+    return result
+
+
+def _section(paper: PaperText, tag_names) -> str:
+    return tag_names.get(paper.tags[0], paper.tags[0]) if paper.tags else UNSORTED_SECTION
+
+
+def _hashtag(slug: str, tag_names) -> str:
+    return "#" + tag_names.get(slug, slug)
+
+
+def _reason(reader, paper, pool, *, tags, authors, searches, content, evidence) -> str:
+    """What brought the paper in most: the largest part of its score."""
+    options = []
+    if authors:
+        for name, key in zip(paper.authors, paper.author_keys, strict=False):
+            if key in reader.authors:
+                options.append((AUTHOR_WEIGHT * authors, 3, f"you follow {name}"))
+                break
+    if searches:
+        for name, ids in reader.searches:
+            if paper.id in ids:
+                options.append((SEARCH_WEIGHT * searches, 2, f"matches your search ‘{name}’"))
+                break
+    if evidence is not None and content >= CONTENT_FLOOR:
+        title = pool.evidence_papers[pool.evidence[evidence.paper_id]].title
+        options.append((CONTENT_WEIGHT * content, 1, evidence.reason.replace("{title}", title)))
+    if tags:
+        for slug in paper.tags:
+            if slug in reader.tags:
+                reason = "you follow " + _hashtag(slug, pool.tag_names)
+                options.append((TAG_WEIGHT * tags, 0, reason))
+                break
+    return max(options)[2] if options else TRENDING_REASON

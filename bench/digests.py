@@ -39,7 +39,7 @@ def main() -> None:
     from config.celery import app
     from digest.dispatching import dispatch_due
 
-    app.conf.task_routes = {"digest.tasks.*": {"queue": QUEUE}}
+    settings.DIGEST_QUEUE = QUEUE
     now = _prepare(settings)
     connection.close()
 

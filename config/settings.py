@@ -245,6 +245,9 @@ TRENDING_DAYS = env.int("TRENDING_DAYS", default=30)
 # batches of this many; a worker that stops sending one leaves it to another after the lease.
 DIGEST_DISPATCH_BATCH = env.int("DIGEST_DISPATCH_BATCH", default=1000)
 DIGEST_LEASE_SECONDS = env.int("DIGEST_LEASE_SECONDS", default=300)
+# The Celery queue of the sending tasks: a worker of its own (-Q) keeps big imports
+# from delaying digests.
+DIGEST_QUEUE = env("DIGEST_QUEUE", default="celery")
 # Digests sent by one task, over one SMTP connection.
 DIGEST_SEND_BATCH = env.int("DIGEST_SEND_BATCH", default=50)
 # A digest whose transient SMTP errors outlast this many attempts is recorded as failed.

@@ -55,7 +55,11 @@ def queue_sending(digest_ids: list[int]) -> None:
     size = settings.DIGEST_SEND_BATCH
     with app.producer_or_acquire() as producer:
         for start in range(0, len(digest_ids), size):
-            send_digests.apply_async([digest_ids[start : start + size]], producer=producer)
+            send_digests.apply_async(
+                [digest_ids[start : start + size]],
+                queue=settings.DIGEST_QUEUE,
+                producer=producer,
+            )
 
 
 def schedule_missing(*, now: dt.datetime) -> int:

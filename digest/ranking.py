@@ -4,22 +4,25 @@
 products, then chooses each reader's digest from the top of their scores:
 
 - interest: followed tags, followed authors, saved searches, and how close a paper's text
-  is to the reader's evidence (saved and upvoted papers, 👍; blended nearest evidence
-  paper and average similarity); 👎 papers push look-alikes down; a small trending prior
-  breaks near-ties;
+  is to the reader's profile: the terms that set their evidence (saved and upvoted
+  papers, 👍) apart from the day's papers (Rocchio's method), each paper's score blended
+  with those of its nearest neighbours among the candidates; 👎 papers make a negative
+  profile that pushes look-alikes down; a small trending prior breaks near-ties;
 - cold start: a reader who only follows tags gets those tags' trending new papers, one
   with no signal at all the site-wide trending ones;
 - the choice: no near-duplicates, a topic (section) takes at most a share of the
   digest while papers of other topics qualify, and the last slot goes to a popular paper
   outside the reader's usual topics.
 
-Text is TF-IDF over title and abstract (and authors' names), with the document
-frequencies of the candidates of the call, so that a reader's picks do not depend on
+Text is TF-IDF of the words and word pairs of title and abstract, and of authors' names,
+with document frequencies from the candidates alone: a reader's picks do not depend on
 which other readers are ranked in the same call.
 """
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from math import ceil
 
 import numpy as np
@@ -77,9 +80,10 @@ TRENDING_REASON = "trending on paperfeed"
 EXPLORING_REASON = "outside your usual topics: popular in {tag}"
 
 # What each kind of interest adds to a paper's score. Content is the cosine between the
-# paper and the reader's profile (about 0.1 for a paper of the reader's field, 0.3 and
-# more for one on the same problem): a followed author counts like a close paper, a
-# followed tag like a paper of the field.
+# paper and the reader's profile: a paper on the problem of one of their saved papers
+# scores 0.2 and more, a paper of their field a few hundredths (in the arXiv simulation,
+# a reader's tenth best paper about 0.03). So a followed author counts like a close
+# paper, and a followed tag puts its papers ahead of papers only of the field.
 TAG_WEIGHT = 0.1
 AUTHOR_WEIGHT = 0.4
 SEARCH_WEIGHT = 0.25
@@ -92,12 +96,16 @@ TRENDING_WEIGHT = 0.02
 # the candidates. Common words of every abstract drop out, the vocabulary of the
 # reader's field stays.
 BACKGROUND = 3.0
+# Fewer candidates than this are too few to tell which words are common.
+BACKGROUND_PAPERS = 100
 # Below this cosine with the profile a paper shares little more than common words with
 # the reader's evidence: not a reason to show it.
 CONTENT_FLOOR = 0.02
 # The share of a paper's content score that comes from its nearest candidates.
 SMOOTHING = 0.5
 NEIGHBOURS = 10
+# Two candidates less similar than this have little more than common words in common.
+NEIGHBOUR_FLOOR = 0.02
 # Author names are terms too, with this (pre-IDF) weight: papers by people whose papers
 # the reader kept read alike.
 AUTHOR_TERM = 2.0
@@ -105,8 +113,11 @@ AUTHOR_TERM = 2.0
 NEAR_DUPLICATE = 0.7
 # A topic's share of a digest while papers of other topics qualify.
 TOPIC_SHARE = 0.4
-# Readers ranked together: bounds the (readers, candidates) arrays (~16 MB each).
-CELLS_PER_CHUNK = 4_000_000
+# Terms in at least this share of the candidates are multiplied densely.
+DENSE_SHARE = 0.03
+# Readers ranked together: bounds the arrays of a row per reader or per evidence
+# paper and a column per candidate (~32 MB each).
+CELLS_PER_CHUNK = 8_000_000
 # A paper's heavy terms (its rare words and word pairs, about 20 of them) are enough to
 # tell which evidence paper a pick is closest to.
 SKETCH_WEIGHT = 0.08
@@ -142,11 +153,16 @@ def _chunks(readers: Sequence[Reader], *, cells: int):
     yield readers[start:]
 
 
-class _Pool:
-    """The candidates and the evidence papers of one call, as matrices."""
+class _Candidates:
+    """The candidates of a call as matrices: the work that does not depend on the readers,
+    kept for the next call with the same candidates (a dispatch ranks its readers in
+    batches over the same new papers).
 
-    def __init__(self, candidates, readers, evidence_papers, tag_names):
-        self.tag_names = tag_names
+    Terms are numbered over the candidates' vocabulary, the terms most candidates share
+    first: only those terms can make a candidate score.
+    """
+
+    def __init__(self, candidates: Sequence[PaperText]):
         self.papers = list(candidates)
         m = len(self.papers)
         self.index = {paper.id: j for j, paper in enumerate(self.papers)}
@@ -158,37 +174,116 @@ class _Pool:
         # Trending order for cold starts and exploration: popularity, then newest.
         self.trend = np.empty(m, np.float32)
         self.trend[np.lexsort((self.seen, popularity))] = np.arange(1, m + 1) / (m + 1)
-
-        self.evidence: dict[int, int] = {}
-        for reader in readers:
-            for item in reader.evidence:
-                if item.weight and item.paper_id in evidence_papers:
-                    self.evidence.setdefault(item.paper_id, len(self.evidence))
-        self.evidence_papers = [evidence_papers[paper_id] for paper_id in self.evidence]
+        self.trending = np.argsort(-self.trend)
 
         self.tags: dict[str, int] = {}
-        for paper in (*self.papers, *self.evidence_papers):
+        for paper in self.papers:
             for slug in paper.tags:
                 self.tags.setdefault(slug, len(self.tags))
         self.paper_tags = _incidence([paper.tags for paper in self.papers], self.tags)
         self.has_tags = np.array([bool(paper.tags) for paper in self.papers])
+        self.topics = [paper.tags[0] if paper.tags else None for paper in self.papers]
         self.authors: dict[str, int] = {}
         for paper in self.papers:
             for key in paper.author_keys:
                 self.authors.setdefault(key, len(self.authors))
         self.paper_authors = _incidence([paper.author_keys for paper in self.papers], self.authors)
 
-        counts = _term_counts([*self.papers, *self.evidence_papers])
-        weights = _idf(counts[:m])
-        vectors = _normalized(counts.multiply(weights[None, :]).tocsr())
-        self.vectors = vectors[:m]
-        self.evidence_vectors = vectors[m:]
+        counts = _term_counts(self.papers)
+        frequency = np.bincount(counts.indices, minlength=_FEATURES)
+        used = np.flatnonzero(frequency)
+        # Products with the candidates go two ways: the few terms most candidates share
+        # through a dense product (BLAS), the long tail of rarer ones through a sparse
+        # one. Each way alone costs about three times as much.
+        shared = frequency[used] >= max(DENSE_SHARE * m, 2)
+        self.terms = np.concatenate((used[shared], used[~shared]))
+        self.shared_terms = int(shared.sum())
+        self.idf = np.full(_FEATURES, np.log(1 + m) + 1, np.float32)
+        self.idf[used] = np.log((1 + m) / (1 + frequency[used])) + 1
+        vectors = _normalized(_weighted(counts, self.idf))
+        self.vectors, sketches = self.compact(vectors, _sketches(vectors))
+        self.sketches_t = sketches.T.tocsr()
         self.vectors_t = self.vectors.T.tocsr()
-        self.background = np.asarray(self.vectors.mean(axis=0)).ravel().astype(np.float32)
-        sketches = _sketches(vectors)
-        self.sketches_t = sketches[:m].T.tocsr()
-        self.evidence_sketches = sketches[m:]
+        self.shared_vectors_t = self.vectors_t[: self.shared_terms].toarray()
+        rare = self.vectors_t.copy()
+        rare.data[: rare.indptr[self.shared_terms]] = 0
+        rare.eliminate_zeros()
+        self.rare_vectors_t = rare
+        # A handful of candidates would erase the words they share from every profile.
+        self.background = (
+            np.asarray(self.vectors.sum(axis=0)).ravel() / max(m, BACKGROUND_PAPERS)
+        ).astype(np.float32)
         self.duplicates, self.neighbours = _neighbourhoods(self.vectors, self.vectors_t)
+
+    def compact(self, *matrices: sp.csr_matrix) -> list[sp.csr_matrix]:
+        """Hashed term rows renumbered over the candidates' terms; other terms left out."""
+        # A table over all hashed terms: quick to fill, too large to keep.
+        position = np.full(_FEATURES, -1, np.int32)
+        position[self.terms] = np.arange(len(self.terms))
+        compacted = []
+        for rows in matrices:
+            found = position[rows.indices]
+            known = found >= 0
+            kept = np.zeros(len(known) + 1, np.int64)
+            np.cumsum(known, out=kept[1:])
+            compacted.append(
+                sp.csr_matrix(
+                    (rows.data[known], found[known], kept[rows.indptr]),
+                    shape=(rows.shape[0], len(self.terms)),
+                )
+            )
+        return compacted
+
+    def cosines(self, rows: sp.csr_matrix) -> np.ndarray:
+        """Dot products of term rows (over the candidates' terms) with every candidate."""
+        result = (rows @ self.rare_vectors_t).toarray()
+        shared = rows.indices < self.shared_terms
+        if shared.any():
+            dense = np.zeros((rows.shape[0], self.shared_terms), np.float32)
+            owners = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+            dense[owners[shared], rows.indices[shared]] = rows.data[shared]
+            result += dense @ self.shared_vectors_t
+        return result
+
+
+@lru_cache(maxsize=1)
+def _cached_candidates(candidates: tuple[PaperText, ...]) -> _Candidates:
+    return _Candidates(candidates)
+
+
+class _Pool:
+    """The candidates and the evidence papers of one call."""
+
+    def __init__(self, candidates, readers, evidence_papers, tag_names):
+        try:
+            self.candidates = _cached_candidates(tuple(candidates))
+        except TypeError:  # unhashable fields (lists for tuples): nothing to keep
+            self.candidates = _Candidates(candidates)
+        # The candidates' matrices and lists, read as the pool's own.
+        vars(self).update(vars(self.candidates))
+        self.tag_names = tag_names
+        self.evidence: dict[int, int] = {}
+        for reader in readers:
+            for item in reader.evidence:
+                if item.weight and item.paper_id in evidence_papers:
+                    self.evidence.setdefault(item.paper_id, len(self.evidence))
+        self.evidence_papers = [evidence_papers[paper_id] for paper_id in self.evidence]
+        if self.evidence_papers:
+            counts = _term_counts(self.evidence_papers)
+            # Unit length over all their terms, then cut to the candidates' terms: a paper
+            # with much the candidates do not share is less like each of them.
+            vectors = _normalized(_weighted(counts, self.candidates.idf))
+            self.evidence_vectors, self.evidence_sketches = self.candidates.compact(
+                vectors, _sketches(vectors)
+            )
+        else:
+            empty = sp.csr_matrix((0, len(self.candidates.terms)), dtype=np.float32)
+            self.evidence_vectors = self.evidence_sketches = empty
+
+
+def _weighted(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    counts.data *= idf[counts.indices]
+    return counts
 
 
 def _incidence(rows, columns: Mapping[str, int]) -> sp.csr_matrix:
@@ -210,7 +305,7 @@ def _term_counts(papers: Sequence[PaperText]) -> sp.csr_matrix:
     tokenising with regular expressions costs about three times as long and a call can
     read tens of thousands of abstracts.
     """
-    texts = [f"{paper.title} {paper.abstract}".lower().encode() for paper in papers]
+    texts = [f"{paper.title} {paper.abstract}"[:_LONGEST_TEXT].lower().encode() for paper in papers]
     # Names as one term each, behind a byte that UTF-8 text never contains.
     names = [
         b" ".join(b"\xff" + key.replace(" ", "").encode() for key in paper.author_keys)
@@ -225,44 +320,52 @@ def _term_counts(papers: Sequence[PaperText]) -> sp.csr_matrix:
 
 def _hashed(texts: Sequence[bytes], *, pairs: bool) -> sp.csr_matrix:
     """Term counts of lower-cased UTF-8 texts."""
-    rows, columns, counts = [], [], []
-    start = 0
+    blocks, start = [], 0
     while start < len(texts):
         stop, size = start, 0
         while stop < len(texts) and (size == 0 or size + len(texts[stop]) < _BLOCK):
             size += len(texts[stop]) + 1
             stop += 1
-        block = texts[start:stop]
-        data = np.frombuffer(b"\n".join(block) + b"\n", np.uint8)
-        if len(data) > _LONGEST:
-            raise ValueError("a paper's title and abstract exceed 2 MB")
-        begins, ends, hashes = _words(data)
-        keep = ((ends - begins) >= 2) & ~_STOP_COLUMNS[_column(hashes)]
-        hashes = hashes[keep]
-        lengths = np.fromiter((len(text) + 1 for text in block), np.int64, len(block))
-        paper = np.searchsorted(np.cumsum(lengths), begins[keep], side="right")
-        if pairs:
-            same = paper[1:] == paper[:-1]
-            with np.errstate(over="ignore"):
-                joined = (hashes[:-1] * np.uint32(_PRIME) + hashes[1:]) * _MIX
-            hashes = np.concatenate((hashes, joined[same]))
-            paper = np.concatenate((paper, paper[:-1][same]))
-        key = np.sort((paper + start) << _FEATURE_BITS | _column(hashes))
-        first = np.flatnonzero(np.diff(key, prepend=-1))
-        counts.append(np.diff(first, append=len(key)))
-        rows.append(key[first] >> _FEATURE_BITS)
-        columns.append(key[first] & (_FEATURES - 1))
+        blocks.append((start, texts[start:stop]))
         start = stop
-    row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    # NumPy lets go of the interpreter while it works on whole arrays: two blocks at once
+    # take little more than one.
+    with ThreadPoolExecutor(max_workers=2) as workers:
+        parts = list(workers.map(lambda block: _block_terms(*block, pairs=pairs), blocks))
+    rows = [part[0] for part in parts] or [np.zeros(0, np.int64)]
+    row = np.concatenate(rows)
     indptr = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(np.bincount(row, minlength=len(texts)), out=indptr[1:])
     return sp.csr_matrix(
         (
-            np.concatenate(counts).astype(np.float32) if counts else np.zeros(0, np.float32),
-            np.concatenate(columns).astype(np.int32) if columns else np.zeros(0, np.int32),
+            np.concatenate([part[2] for part in parts] or [np.zeros(0)]).astype(np.float32),
+            np.concatenate([part[1] for part in parts] or [np.zeros(0)]).astype(np.int32),
             indptr,
         ),
         shape=(len(texts), _FEATURES),
+    )
+
+
+def _block_terms(start: int, block: Sequence[bytes], *, pairs: bool):
+    """(row, column, count) of each term of each text, rows numbered from `start`."""
+    data = np.frombuffer(b"\n".join(block) + b"\n", np.uint8)
+    begins, ends, hashes = _words(data)
+    keep = ((ends - begins) >= 2) & ~_STOP_COLUMNS[_column(hashes)]
+    hashes = hashes[keep]
+    lengths = np.fromiter((len(text) + 1 for text in block), np.int64, len(block))
+    paper = np.searchsorted(np.cumsum(lengths), begins[keep], side="right")
+    if pairs:
+        same = paper[1:] == paper[:-1]
+        with np.errstate(over="ignore"):
+            joined = (hashes[:-1] * np.uint32(_PRIME) + hashes[1:]) * _MIX
+        hashes = np.concatenate((hashes, joined[same]))
+        paper = np.concatenate((paper, paper[:-1][same]))
+    key = np.sort((paper + start) << _FEATURE_BITS | _column(hashes))
+    first = np.flatnonzero(np.diff(key, prepend=-1))
+    return (
+        key[first] >> _FEATURE_BITS,
+        key[first] & (_FEATURES - 1),
+        np.diff(first, append=len(key)),
     )
 
 
@@ -305,7 +408,9 @@ _FEATURE_BITS = 22
 _FEATURES = 1 << _FEATURE_BITS
 # Texts are tokenised a block of about this many bytes at a time.
 _BLOCK = 1 << 20
-_LONGEST = 2 * _BLOCK
+# Characters read of a title and abstract (abstracts run to about 2,000).
+_LONGEST_TEXT = 20_000
+_LONGEST = _BLOCK + 4 * _LONGEST_TEXT + 1
 _PRIME = 0x01000193
 _POWERS = _powers(_PRIME, _LONGEST + 1)
 _INVERSE_POWERS = _powers(pow(_PRIME, -1, 2**32), _LONGEST + 1)
@@ -326,16 +431,18 @@ def _stop_columns() -> np.ndarray:
 _STOP_COLUMNS = _stop_columns()
 
 
-def _idf(counts: sp.csr_matrix) -> np.ndarray:
-    documents = np.bincount(counts.indices, minlength=counts.shape[1])
-    n = counts.shape[0]
-    return (np.log((1 + n) / (1 + documents)) + 1).astype(np.float32)
-
-
 def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    """The rows scaled to unit length (empty rows stay empty), in place."""
+    lengths = np.diff(matrix.indptr)
+    squares = np.zeros(matrix.shape[0], np.float64)
+    filled = lengths > 0
+    squares[filled] = np.add.reduceat(
+        matrix.data.astype(np.float64) ** 2, matrix.indptr[:-1][filled]
+    )
+    norms = np.sqrt(squares)
     norms[norms == 0] = 1
-    return sp.csr_matrix(sp.diags(1 / norms) @ matrix, dtype=np.float32)
+    matrix.data = (matrix.data / np.repeat(norms, lengths)).astype(np.float32)
+    return matrix
 
 
 def _sketches(vectors: sp.csr_matrix) -> sp.csr_matrix:
@@ -350,7 +457,7 @@ def _neighbourhoods(vectors: sp.csr_matrix, transposed: sp.csr_matrix):
     """Each candidate's near-duplicates (too similar to be shown alongside it), and the
     graph of each candidate's NEIGHBOURS most similar ones, rows summing to 1."""
     n = vectors.shape[0]
-    duplicates: list[np.ndarray] = [np.empty(0, np.int64)] * n
+    duplicates: list[tuple[int, ...]] = [()] * n
     k = min(NEIGHBOURS, n - 1)
     rows, columns, weights = [], [], []
     step = max(1, CELLS_PER_CHUNK // n)
@@ -358,8 +465,10 @@ def _neighbourhoods(vectors: sp.csr_matrix, transposed: sp.csr_matrix):
         block = (vectors[start : start + step] @ transposed).toarray()
         own = np.arange(block.shape[0])
         block[own, own + start] = 0
+        # Papers with only common words in common are no neighbours.
+        block[block < NEIGHBOUR_FLOOR] = 0
         for row, col in zip(*np.nonzero(block >= NEAR_DUPLICATE), strict=True):
-            duplicates[start + row] = np.append(duplicates[start + row], col)
+            duplicates[start + row] += (int(col),)
         if k > 0:
             nearest = np.argpartition(-block, k - 1, axis=1)[:, :k]
             rows.append(np.repeat(own + start, k))
@@ -409,8 +518,9 @@ def _rank_chunk(readers: Sequence[Reader], pool: _Pool) -> dict[int, list[Pick]]
 
     liked = [_evidence_rows(reader, pool, positive=True) for reader in readers]
     disliked = [_evidence_rows(reader, pool, positive=False) for reader in readers]
-    content = _content(liked, pool)
-    dislike = _nearest(disliked, pool)
+    affinity = _affinity(liked, pool)
+    content = _smoothed(affinity, pool)
+    dislike = _affinity(disliked, pool)
 
     score = (
         TAG_WEIGHT * tag_hits
@@ -420,7 +530,8 @@ def _rank_chunk(readers: Sequence[Reader], pool: _Pool) -> dict[int, list[Pick]]
         - NEGATIVE_WEIGHT * dislike
         + TRENDING_WEIGHT * pool.prior[None, :]
     )
-    interest = (tag_hits > 0) | (author_hits > 0) | (search_hits > 0) | (content >= CONTENT_FLOOR)
+    # Interest is the paper's own likeness to the evidence; its neighbours' only reorder.
+    interest = (tag_hits > 0) | (author_hits > 0) | (search_hits > 0) | (affinity >= CONTENT_FLOOR)
     qualified = eligible & interest & (score > 0)
 
     # Cold starts rank by trend (popularity, then newest), those with tags within them.
@@ -457,7 +568,7 @@ def _rank_chunk(readers: Sequence[Reader], pool: _Pool) -> dict[int, list[Pick]]
         )
         chosen[reader.id] = (i, picked, explore, nobody)
     return _explained(
-        readers, pool, chosen, liked, score, tag_hits, author_hits, search_hits, content
+        readers, pool, chosen, liked, score, tag_hits, author_hits, search_hits, affinity
     )
 
 
@@ -471,49 +582,38 @@ def _evidence_rows(reader: Reader, pool: _Pool, *, positive: bool):
     return rows, items
 
 
-def _content(liked, pool: _Pool) -> np.ndarray:
+def _affinity(evidence, pool: _Pool) -> np.ndarray:
     """Cosine of each candidate with each reader's profile: the weighted mean of their
-    positive evidence, less BACKGROUND times the candidates' mean, negatives cut to 0."""
+    evidence papers, less BACKGROUND times the candidates' mean, negatives cut to 0."""
     owners, rows, weights = [], [], []
-    for i, (evidence_rows, items) in enumerate(liked):
-        total = sum(item.weight for item in items)
+    for i, (evidence_rows, items) in enumerate(evidence):
+        total = sum(abs(item.weight) for item in items)
         for row, item in zip(evidence_rows, items, strict=True):
             owners.append(i)
             rows.append(row)
-            weights.append(item.weight / total)
+            weights.append(abs(item.weight) / total)
+    if not rows:
+        return np.zeros((len(evidence), len(pool.papers)), np.float32)
     mixing = sp.csr_matrix(
         (np.array(weights, np.float32), (owners, rows)),
-        shape=(len(liked), len(pool.evidence_papers)),
+        shape=(len(evidence), len(pool.evidence_papers)),
     )
+    # Over the candidates' terms only: others cannot tell candidates apart, and would
+    # only shrink every cosine, more for readers with more varied evidence.
     profiles = (mixing @ pool.evidence_vectors).tocsr()
-    background = pool.background[profiles.indices]
-    profiles.data -= BACKGROUND * background
-    # Terms no candidate has cannot tell candidates apart: they would only shrink every
-    # cosine, more for readers with more varied evidence.
-    profiles.data[(profiles.data < 0) | (background == 0)] = 0
+    profiles.data -= BACKGROUND * pool.background[profiles.indices]
+    np.maximum(profiles.data, 0, out=profiles.data)
     profiles.eliminate_zeros()
-    profiles = _normalized(profiles)
-    content = (profiles @ pool.vectors_t).toarray()
-    # Papers like the ones a reader would like are likely liked too (the cluster
-    # hypothesis): each score is blended with those of the paper's nearest candidates.
-    return (1 - SMOOTHING) * content + SMOOTHING * (pool.neighbours @ content.T).T
-
-
-def _nearest(disliked, pool: _Pool) -> np.ndarray:
-    """Each candidate's cosine with the most similar of each reader's negative evidence,
-    scaled by that evidence's weight relative to the reader's strongest."""
-    result = np.zeros((len(disliked), len(pool.papers)), np.float32)
-    used = sorted({row for rows, _ in disliked for row in rows})
-    if not used:
-        return result
-    local = {row: k for k, row in enumerate(used)}
-    similarity = (pool.evidence_vectors[used] @ pool.vectors_t).toarray()
-    for i, (rows, items) in enumerate(disliked):
-        if rows:
-            weights = np.array([-item.weight for item in items], np.float32)
-            scaled = similarity[[local[row] for row in rows]] * (weights / weights.max())[:, None]
-            result[i] = scaled.max(axis=0)
+    result = np.zeros((len(evidence), len(pool.papers)), np.float32)
+    active = np.flatnonzero(np.diff(profiles.indptr))
+    result[active] = pool.candidates.cosines(_normalized(profiles[active]))
     return result
+
+
+def _smoothed(affinity: np.ndarray, pool: _Pool) -> np.ndarray:
+    """Papers like the ones a reader would like are likely liked too (the cluster
+    hypothesis): each score is blended with those of the paper's nearest candidates."""
+    return (1 - SMOOTHING) * affinity + SMOOTHING * (pool.neighbours @ affinity.T).T
 
 
 def _choose(reader: Reader, pool: _Pool, score, qualified, explorable):
@@ -544,12 +644,11 @@ def _choose(reader: Reader, pool: _Pool, score, qualified, explorable):
     if explorable is not None and size >= 3:
         kept = picked[: size - 1]
         kept_tags = {slug for j in kept for slug in pool.papers[j].tags}
-        near = {int(d) for j in kept for d in pool.duplicates[j]}
-        candidates = np.flatnonzero(explorable)
-        for j in candidates[np.lexsort((candidates, -pool.trend[candidates]))][: 4 * size]:
+        near = {d for j in kept for d in pool.duplicates[j]}
+        for j in pool.trending[explorable[pool.trending]][: 4 * size].tolist():
             if j in kept or j in near or not kept_tags.isdisjoint(pool.papers[j].tags):
                 continue
-            explore = int(j)
+            explore = j
             picked = kept
             break
     return picked, explore
@@ -557,76 +656,82 @@ def _choose(reader: Reader, pool: _Pool, score, qualified, explorable):
 
 def _fill(order, size: int, pool: _Pool):
     cap = max(1, ceil(size * TOPIC_SHARE))
+    topics, duplicates = pool.topics, pool.duplicates
     picked, deferred, blocked = [], [], set()
     per_topic: dict[str, int] = {}
     for j in order.tolist():
-        if len(picked) == size:
-            break
         if j in blocked:
             continue
-        tags = pool.papers[j].tags
+        topic = topics[j]
         # Papers without tags are not a topic: nothing caps them.
-        if tags and per_topic.get(tags[0], 0) >= cap:
-            deferred.append(j)
-            continue
+        if topic is not None:
+            if per_topic.get(topic, 0) >= cap:
+                deferred.append(j)
+                continue
+            per_topic[topic] = per_topic.get(topic, 0) + 1
         picked.append(j)
-        blocked.update(pool.duplicates[j].tolist())
-        if tags:
-            per_topic[tags[0]] = per_topic.get(tags[0], 0) + 1
+        blocked.update(duplicates[j])
+        if len(picked) == size:
+            break
     return picked, [j for j in deferred if j not in blocked]
 
 
-def _explained(readers, pool, chosen, liked, score, tag_hits, author_hits, search_hits, content):
+def _explained(readers, pool, chosen, liked, score, tag_hits, author_hits, search_hits, affinity):
     """Picks with their sections and reasons."""
-    # The evidence paper a pick is closest to, from the papers' sketches, for all the
-    # picks of the chunk in one product.
-    pairs = [
-        (i, j, row, k)
-        for i, picked, _explore, _nobody in chosen.values()
-        for j in picked
-        for k, row in enumerate(liked[i][0])
-    ]
-    closeness = {}
-    if pairs:
-        used = sorted({row for _, _, row, _ in pairs})
-        local = {row: k for k, row in enumerate(used)}
-        similarity = (pool.evidence_sketches[used] @ pool.sketches_t).toarray()
-        values = similarity[[local[row] for _, _, row, _ in pairs], [j for _, j, _, _ in pairs]]
-        for (i, j, _row, k), value in zip(pairs, values.tolist(), strict=True):
-            if value > closeness.get((i, j), (-1.0, 0))[0]:
-                closeness[(i, j)] = (value, k)
+    # The evidence paper each pick is closest to, from the papers' sketches.
+    used = sorted({row for i, picked, _, _ in chosen.values() if picked for row in liked[i][0]})
+    local = {row: k for k, row in enumerate(used)}
+    similarity = (pool.evidence_sketches[used] @ pool.sketches_t).toarray() if used else None
+    closest = {}
+    for i, picked, _explore, _nobody in chosen.values():
+        if picked and liked[i][0]:
+            rows = [local[row] for row in liked[i][0]]
+            nearest = similarity[np.ix_(rows, picked)].argmax(axis=0)
+            closest.update(zip(((i, j) for j in picked), nearest.tolist(), strict=True))
 
+    # Every pick's parts of score at once, as Python numbers (cheap to compare).
+    cells = [
+        (i, j)
+        for i, picked, explore, _ in chosen.values()
+        for j in (picked if explore is None else [*picked, explore])
+    ]
+    at_i, at_j = ([i for i, _ in cells], [j for _, j in cells])
+    parts = zip(
+        score[at_i, at_j].tolist(),
+        tag_hits[at_i, at_j].tolist(),
+        author_hits[at_i, at_j].tolist(),
+        search_hits[at_i, at_j].tolist(),
+        affinity[at_i, at_j].tolist(),
+        strict=True,
+    )
     result = {}
-    for reader in readers:
-        i, picked, explore, nobody = chosen[reader.id]
+    for reader_id, (i, picked, explore, nobody) in chosen.items():
+        reader = readers[i]
         picks = []
         for j in picked:
             paper = pool.papers[j]
+            total, tags, authors, searches, content = next(parts)
             if nobody:
                 reason = TRENDING_REASON
             else:
-                nearest = closeness.get((i, j))
-                item = liked[i][1][nearest[1]] if nearest else None
+                k = closest.get((i, j))
                 reason = _reason(
                     reader,
                     paper,
                     pool,
-                    tags=tag_hits[i, j],
-                    authors=author_hits[i, j],
-                    searches=search_hits[i, j],
-                    content=content[i, j],
-                    evidence=item,
+                    tags=tags,
+                    authors=authors,
+                    searches=searches,
+                    content=content,
+                    evidence=liked[i][1][k] if k is not None else None,
                 )
-            picks.append(
-                Pick(paper.id, float(score[i, j]), _section(paper, pool.tag_names), reason)
-            )
+            picks.append(Pick(paper.id, total, _section(paper, pool.tag_names), reason))
         if explore is not None:
             paper = pool.papers[explore]
+            total = next(parts)[0]
             reason = EXPLORING_REASON.format(tag=_hashtag(paper.tags[0], pool.tag_names))
-            picks.append(
-                Pick(paper.id, float(score[i, explore]), _section(paper, pool.tag_names), reason)
-            )
-        result[reader.id] = picks
+            picks.append(Pick(paper.id, total, _section(paper, pool.tag_names), reason))
+        result[reader_id] = picks
     return result
 
 
@@ -640,24 +745,27 @@ def _hashtag(slug: str, tag_names) -> str:
 
 def _reason(reader, paper, pool, *, tags, authors, searches, content, evidence) -> str:
     """What brought the paper in most: the largest part of its score."""
-    options = []
-    if authors:
+    parts = [
+        (AUTHOR_WEIGHT * authors, 3),
+        (SEARCH_WEIGHT * searches, 2),
+        (CONTENT_WEIGHT * content if evidence and content >= CONTENT_FLOOR else 0, 1),
+        (TAG_WEIGHT * tags, 0),
+    ]
+    part, kind = max(parts)
+    if part <= 0:
+        return TRENDING_REASON
+    if kind == 3:
         for name, key in zip(paper.authors, paper.author_keys, strict=False):
             if key in reader.authors:
-                options.append((AUTHOR_WEIGHT * authors, 3, f"you follow {name}"))
-                break
-    if searches:
+                return f"you follow {name}"
+    if kind == 2:
         for name, ids in reader.searches:
             if paper.id in ids:
-                options.append((SEARCH_WEIGHT * searches, 2, f"matches your search ‘{name}’"))
-                break
-    if evidence is not None and content >= CONTENT_FLOOR:
+                return f"matches your search ‘{name}’"
+    if kind == 1:
         title = pool.evidence_papers[pool.evidence[evidence.paper_id]].title
-        options.append((CONTENT_WEIGHT * content, 1, evidence.reason.replace("{title}", title)))
-    if tags:
-        for slug in paper.tags:
-            if slug in reader.tags:
-                reason = "you follow " + _hashtag(slug, pool.tag_names)
-                options.append((TAG_WEIGHT * tags, 0, reason))
-                break
-    return max(options)[2] if options else TRENDING_REASON
+        return evidence.reason.replace("{title}", title)
+    for slug in paper.tags:
+        if slug in reader.tags:
+            return "you follow " + _hashtag(slug, pool.tag_names)
+    return TRENDING_REASON

@@ -46,8 +46,11 @@ def celery_worker(*, queue: str | None = None, env: dict | None = None):
         worker.wait(timeout=30)
 
 
-def start_celery_worker(*, queue: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """Start a worker (one process: the solo pool) on `queue` and wait until it answers."""
+def start_celery_worker(
+    *, queue: str, env: dict | None = None, wait: bool = True
+) -> tuple[subprocess.Popen, str]:
+    """Start a worker (one process: the solo pool) on `queue` and, with `wait`, wait until
+    it answers a ping (which a solo worker does only between tasks)."""
     from config.celery import app
 
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
@@ -72,7 +75,7 @@ def start_celery_worker(*, queue: str, env: dict | None = None) -> tuple[subproc
         env={**child_env(), **(env or {})},
     )
     deadline = time.monotonic() + 30
-    while not app.control.ping(destination=[name], timeout=0.5):
+    while wait and not app.control.ping(destination=[name], timeout=0.5):
         if worker.poll() is not None or time.monotonic() > deadline:
             worker.kill()
             raise AssertionError("the worker did not start and answer within 30 s")

@@ -4,20 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_saved_searches'),
+        ("accounts", "0003_saved_searches"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='preferences',
-            name='bounces',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Digests the mail server refused in a row; reset by a delivery.'),
+            model_name="preferences",
+            name="bounces",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="Digests the mail server refused in a row; reset by a delivery.",
+            ),
         ),
         migrations.AddField(
-            model_name='preferences',
-            name='paused_reason',
-            field=models.CharField(blank=True, help_text='Why digests stopped without the reader asking (repeated bounces).', max_length=300),
+            model_name="preferences",
+            name="paused_reason",
+            field=models.CharField(
+                blank=True,
+                help_text="Why digests stopped without the reader asking (repeated bounces).",
+                max_length=300,
+            ),
         ),
     ]

@@ -19,10 +19,10 @@ UTC = dt.UTC
 
 
 @pytest.fixture(autouse=True)
-def _tasks_to_nowhere(monkeypatch):
+def _tasks_to_nowhere(settings):
     # Sending tasks queued by these tests go to a queue no worker reads; sending has its
-    # own tests. (Celery's own setting, not our code.)
-    monkeypatch.setitem(app.conf, "task_routes", {"digest.tasks.*": {"queue": "test-unread"}})
+    # own tests.
+    settings.DIGEST_QUEUE = "test-unread"
     yield
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("test-unread")

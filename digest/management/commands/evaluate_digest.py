@@ -1,5 +1,6 @@
 import json
 import time
+from argparse import ArgumentTypeError
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,9 +9,22 @@ from digest import evaluation
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise ValueError
+        raise ArgumentTypeError(f"{text} is too small: use 1 or more")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a number like 0.05") from None
+    if not 0 < value <= 1:
+        raise ArgumentTypeError(f"{text} is not a share: use more than 0 and at most 1")
     return value
 
 
@@ -49,7 +63,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--max-interest-share",
-            type=float,
+            type=_share,
             default=evaluation.MAX_INTEREST_SHARE,
             metavar="SHARE",
             help="and at most this share of the corpus (default %(default)s)",
@@ -70,9 +84,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, corpus, seed, limit, methods, **options):
-        share = options["max_interest_share"]
-        if not 0 < share <= 1:
-            raise CommandError("--max-interest-share must be more than 0 and at most 1")
         started = time.perf_counter()
         try:
             data = corpus.read_bytes()
@@ -84,7 +95,7 @@ class Command(BaseCommand):
                 papers,
                 seed=seed,
                 min_papers=options["min_interest_papers"],
-                max_share=share,
+                max_share=options["max_interest_share"],
                 min_relevant=options["min_relevant"],
                 limit=limit,
             )
@@ -94,7 +105,7 @@ class Command(BaseCommand):
                     f"{len(papers)} papers, cuts at {cuts}: {len(readers)} simulated readers"
                 )
             for row in evaluation.evaluate(
-                papers, readers, methods=methods or evaluation.METHODS, seed=seed
+                papers, readers, methods=dict.fromkeys(methods or evaluation.METHODS), seed=seed
             ):
                 self.stdout.write(json.dumps(row, ensure_ascii=False))
                 self.stdout.flush()

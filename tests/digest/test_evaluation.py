@@ -1,10 +1,6 @@
 """The digest evaluation: simulated readers from an arXiv snapshot, one JSON line per method.
 
-tests/fixtures/arxiv-cs-sample.jsonl.gz holds every 5th line (byte for byte, re-compressed
-with gzip) of the lines of ../shared/data/arxiv-cs/arxiv-cs-2025-03_2026-03.jsonl.gz whose
-first listing date falls in 2025-10-01 … 2025-11-25: 1,386 papers. That file's origin:
-dw-dengwei/daily-arXiv-ai-enhanced @ b4c542b7 (branch `data`), arXiv metadata, CC0 1.0
-(see tests/fixtures/arxiv-cs/README.md).
+The sample's origin is in tests/fixtures/arxiv-cs/README.md.
 """
 
 import gzip
@@ -19,7 +15,7 @@ from django.core.management import CommandError, call_command, load_command_clas
 from digest import evaluation
 from digest.ranking import PaperText
 
-SAMPLE = Path(__file__).parents[1] / "fixtures" / "arxiv-cs-sample.jsonl.gz"
+SAMPLE = Path(__file__).parents[1] / "fixtures" / "arxiv-cs" / "arxiv-cs-2025-10-every-5th.jsonl.gz"
 KEYS = {"method", "ndcg@10", "precision@10", "readers", "readers_per_s"}
 # The sample is small: interests need fewer papers than in a year of arXiv.
 RELAXED = ("--min-interest-papers", "20", "--max-interest-share", "0.2", "--min-relevant", "3")

@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Preferences, SavedSearch
+from accounts.preferences import preferences_of
 from digest.models import Digest, DigestItem, Feedback
 from digest.ranking import Evidence, PaperText, Pick, Reader, rank
 from papers import search
@@ -148,8 +149,6 @@ def build_digests(
 def preview_for(user, *, now: dt.datetime | None = None) -> list[PreviewItem]:
     """What the reader's next digest would hold if it were built now."""
     now = now or timezone.now()
-    from accounts.preferences import preferences_of
-
     preferences = preferences_of(user)
     since = _since([preferences], now=now)
     picks = _rank_readers([preferences], since=since, now=now, texts=Texts())[user.pk]

@@ -63,11 +63,9 @@ def _digest_page(request, digest, *, context):
     own = request.user.is_authenticated and request.user.pk == digest.user_id
     marks = _reader_marks(request.user, [item.paper for item in items]) if own else {}
     if not own:
+        urls = links.action_urls(user=digest.user, papers=[item.paper for item in items])
         for item in items:
-            item.paper.action_urls = {
-                action: links.action_url(user=digest.user, paper=item.paper, action=action)
-                for action in links.ACTIONS
-            }
+            item.paper.action_urls = urls[item.paper.pk]
     context |= {
         "digest": digest,
         "time_zone": preferences_of(digest.user).time_zone,

@@ -133,3 +133,11 @@ class DeleteAccountForm(ReauthenticateForm):
         super().__init__(*args, **kwargs)
         self.fields["password"].label = "Your password"
         self.fields["password"].help_text = ""
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        help_text="What it is for, so you know which to revoke later.",
+    )

@@ -164,3 +164,26 @@ class SavedSearch(models.Model):
         if self.has_code:
             params["code"] = "on"
         return params
+
+
+class ApiToken(models.Model):
+    """A personal key for the REST API. Only its SHA-256 is kept: the token itself is
+    shown once, when it is made. Tokens are long random strings, so a fast hash is
+    enough (a slow password hash guards guessable secrets, and would cost every call)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. “my scripts”.")
+    # The token's first characters, shown so a reader can tell their tokens apart.
+    prefix = models.CharField(max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -4,17 +4,17 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import data, saved_searches
+from accounts import data, saved_searches, tokens
 from accounts.follows import preferences_of
-from accounts.forms import DeleteAccountForm, PreferencesForm, SavedSearchForm
-from accounts.models import SavedSearch
+from accounts.forms import ApiTokenForm, DeleteAccountForm, PreferencesForm, SavedSearchForm
+from accounts.models import ApiToken, SavedSearch
 from accounts.preferences import digest_settings, set_digest_settings
 from digest.feedback import clear_feedback, feedback_of
 from papers.models import Paper
@@ -41,8 +41,38 @@ def preferences(request):
         "signals": feedback_of(request.user).only(
             "value", "created_at", "paper_id", "paper__id", "paper__title"
         ),
+        "tokens": ApiToken.objects.filter(user=request.user),
+        "token_form": ApiTokenForm(prefix="token"),
     }
     return render(request, "accounts/preferences.html", context)
+
+
+@require_POST
+@login_required
+@never_cache
+def create_api_token(request):
+    """Make a token and show it on a page of its own: the only time it is ever shown."""
+    form = ApiTokenForm(request.POST, prefix="token")
+    if not form.is_valid():
+        messages.error(request, "Give the token a name (up to 100 characters).")
+        return redirect("preferences")
+    try:
+        token, secret = tokens.create_token(request.user, name=form.cleaned_data["name"])
+    except tokens.TooManyTokens as exc:
+        messages.error(request, str(exc))
+        return redirect("preferences")
+    return render(request, "accounts/token_created.html", {"token": token, "secret": secret})
+
+
+@require_POST
+@login_required
+def revoke_api_token(request, pk):
+    try:
+        token = tokens.revoke_token(request.user, pk)
+    except ApiToken.DoesNotExist:
+        raise Http404("No such token.") from None
+    messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
+    return redirect("preferences")
 
 
 @require_POST

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DATABASE = "paperfeed_bench"
+# Another name lets several checkouts bench side by side.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "paperfeed_bench")
 
 
 def data_dir() -> Path | None:

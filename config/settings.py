@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
     "allauth",
@@ -213,18 +214,58 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILI
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A personal token (Authorization: Bearer …) for programs; the session, with its
+    # CSRF check, for the site's own pages and the docs page.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies; the endpoints that take a file accept multipart/form-data themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PAGINATION_CLASS": "config.api.paging.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "config.api.errors.handle_exception",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttling.AnonymousThrottle",
+        "config.api.throttling.ReaderThrottle",
+    ],
+    # Proxies in front whose X-Forwarded-For is believed when counting an anonymous
+    # client's calls; 0 counts by the connecting address, which a client cannot forge.
+    "NUM_PROXIES": env.int("API_TRUSTED_PROXIES", default=0),
 }
+# API calls allowed per anonymous address and per signed-in reader ("N/second|minute|
+# hour|day"); past them, 429 with Retry-After.
+API_RATE_ANONYMOUS = env("API_RATE_ANONYMOUS", default="120/minute")
+API_RATE_READER = env("API_RATE_READER", default="1200/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "paperfeed API",
-    "DESCRIPTION": "Research papers, tags, reading lists and digests.",
+    "DESCRIPTION": (
+        "Research papers, tags, authors, reading lists and digests. Sign in with the "
+        "site's session, or send a personal token made on your preferences page as "
+        "`Authorization: Bearer <token>`. Lists come in cursor pages: follow `next`. "
+        'Every error is `{"error": {"status", "code", "message", "fields"?}}`.'
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several fields are called "status"; each set of values gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ReadingStatusEnum": "papers.models.ListItem.Status",
+        "TagReviewEnum": ["suggested", "confirmed"],
+        "DigestStatusEnum": "digest.models.Digest.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.add_error_responses",
+    ],
 }
 
 PAPERS_PER_PAGE = env.int("PAPERS_PER_PAGE", default=20)

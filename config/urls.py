@@ -2,7 +2,6 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from config.api import router
 from config.health import healthz
 
 # The admin signs in through allauth's page, so its rate limits cover curators too.
@@ -15,6 +14,11 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("api/", include(router.urls)),
+    path("api/", include("config.api.urls")),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Unknown addresses and crashes under /api/ answer in the API's JSON shape.
+handler400 = "config.api.errors.bad_request"
+handler404 = "config.api.errors.not_found"
+handler500 = "config.api.errors.server_error"

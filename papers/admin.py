@@ -26,6 +26,7 @@ from papers.models import (
 )
 from papers.sources.identifiers import normalize_doi, parse_arxiv_id
 from papers.tagging import applying, training
+from papers.tagging.review import review_tags
 from papers.tagging.rules import Rule, RuleError, compile_rule
 
 
@@ -248,7 +249,7 @@ class PaperTagAdmin(admin.ModelAdmin):
         self._review(request, queryset, PaperTag.Status.REJECTED)
 
     def _review(self, request, queryset, status):
-        count = queryset.update(status=status, reviewed_by=request.user, reviewed_at=timezone.now())
+        count = review_tags(queryset, status=status, by=request.user)
         messages.success(request, f"{count} tag(s) {status}.")
 
     def save_model(self, request, obj, form, change):
@@ -343,7 +344,9 @@ class ImportRunAdmin(admin.ModelAdmin):
             return redirect("admin:index")
         form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
         if request.method == "POST" and form.is_valid():
-            run = self._start(request, form.cleaned_data)
+            run = remote.start_requested(
+                form.cleaned_data, trigger="admin", started_by=request.user
+            )
             tasks.perform_import.delay_on_commit(run.pk)
             messages.success(request, f"Import run #{run.pk} queued; this page follows it.")
             return redirect("admin:papers_importrun_change", run.pk)
@@ -354,22 +357,6 @@ class ImportRunAdmin(admin.ModelAdmin):
             "title": "Import papers",
         }
         return TemplateResponse(request, "admin/papers/importrun/import.html", context)
-
-    def _start(self, request, data) -> ImportRun:
-        params = {"format": data["format"]} if data["format"] else {}
-        if data.get("file"):
-            return remote.start(
-                "upload",
-                trigger="admin",
-                started_by=request.user,
-                queued=True,
-                upload=data["content"],
-                filename=data["file"].name,
-                **params,
-            )
-        return remote.start(
-            "url", trigger="admin", started_by=request.user, queued=True, url=data["url"], **params
-        )
 
 
 @admin.register(HarvestState)

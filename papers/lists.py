@@ -272,6 +272,21 @@ def move_item(item: ListItem, *, to: int) -> int:
     return place
 
 
+def reorder_items(reading_list: ReadingList, paper_ids: list[int]) -> None:
+    """Put the list's items in this order of their papers: every paper once, no other."""
+    with transaction.atomic():
+        _lock(reading_list)
+        items = dict(reading_list.items.values_list("paper_id", "pk"))
+        if len(paper_ids) != len(set(paper_ids)) or set(paper_ids) != items.keys():
+            raise ListError(
+                f"Give each of the list's {len(items)} papers exactly once, in the new order."
+            )
+        ListItem.objects.bulk_update(
+            [ListItem(pk=items[paper], position=place) for place, paper in enumerate(paper_ids)],
+            ["position"],
+        )
+
+
 # Import
 
 

@@ -53,6 +53,25 @@ def start(
     return run
 
 
+def start_requested(data: dict, *, trigger: str, started_by) -> ImportRun:
+    """A queued run for what a curator asked for in the import form (papers.forms.
+    ImportForm, already checked): an uploaded file or a web address."""
+    params = {"format": data["format"]} if data.get("format") else {}
+    if data.get("file"):
+        return start(
+            "upload",
+            trigger=trigger,
+            started_by=started_by,
+            queued=True,
+            upload=data["content"],
+            filename=data["file"].name,
+            **params,
+        )
+    return start(
+        "url", trigger=trigger, started_by=started_by, queued=True, url=data["url"], **params
+    )
+
+
 def perform(run: ImportRun) -> ImportRun:
     """Carry out the run; failures end up on the run (status and message), not raised.
 

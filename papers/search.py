@@ -88,11 +88,17 @@ def matching(papers, text: str):
 
 def by_author_name(papers, name: str):
     """Papers with an author whose name contains the given words, e.g. "hinton"."""
+    authors = authors_named(Author.objects.all(), name)
+    return papers.filter(id__in=Authorship.objects.filter(author__in=authors).values("paper_id"))
+
+
+def authors_named(authors, name: str):
+    """The authors whose name contains the given words, whole: "hinton" finds
+    "Geoffrey E. Hinton", not "Hintonville"."""
     key = author_key(name)
     if not key:
-        return papers.none()
-    authors = Author.objects.filter(name_key__regex=rf"(^| ){re.escape(key)}( |$)")
-    return papers.filter(id__in=Authorship.objects.filter(author__in=authors).values("paper_id"))
+        return authors.none()
+    return authors.filter(name_key__regex=rf"(^| ){re.escape(key)}( |$)")
 
 
 SORTS = {"relevance": "Relevance", "newest": "Newest", "trending": "Trending"}

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import follows
+from accounts import follows, tokens
 from accounts.models import Preferences, SavedSearch
 from accounts.preferences import preferences_of
 from papers.models import Author
@@ -123,9 +123,12 @@ def test_the_page_lists_follows_in_a_fixed_number_of_queries(
     reader_client, reader, count, django_assert_num_queries
 ):
     tags, _ = following_setup(reader, count)
+    for n in range(min(count, tokens.MAX_TOKENS)):
+        tokens.create_token(reader, name=f"token {n}")
 
-    # session, user, preferences, tags, authors, saved searches (with their tags)
-    with django_assert_num_queries(7):
+    # session, user, preferences, tags, authors, saved searches (with their tags),
+    # signals, API tokens
+    with django_assert_num_queries(8):
         page = reader_client.get(reverse("preferences"))
 
     assert page.text.count("Unfollow</button>") == 3 * count

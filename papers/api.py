@@ -161,45 +161,43 @@ class VoteSerializer(serializers.Serializer):
     votes = serializers.IntegerField()
 
 
-class TagSerializer(ModelSerializer):
+class _FollowableSerializer(ModelSerializer):
+    """What tags and authors both show: their addresses, and whether you follow them."""
+
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
+    following = serializers.SerializerMethodField()
+
+    def get_url(self, thing) -> str:
+        return self.context["request"].build_absolute_uri(self.api_path(thing))
+
+    def get_html_url(self, thing) -> str:
+        return self.context["request"].build_absolute_uri(thing.get_absolute_url())
+
+    def get_following(self, thing) -> bool:
+        return thing.pk in self.context.get("followed", ())
+
+
+class TagSerializer(_FollowableSerializer):
     parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     category = serializers.CharField(allow_null=True, help_text="arXiv code of category tags.")
-    following = serializers.SerializerMethodField()
 
     class Meta:
         model = Tag
         fields = ["slug", "name", "kind", "category", "description", "parent", "url"]
         fields += ["html_url", "following"]
 
-    def get_url(self, tag) -> str:
-        return self.context["request"].build_absolute_uri(f"/api/tags/{tag.slug}/")
-
-    def get_html_url(self, tag) -> str:
-        return self.context["request"].build_absolute_uri(tag.get_absolute_url())
-
-    def get_following(self, tag) -> bool:
-        return tag.pk in self.context.get("followed", ())
+    def api_path(self, tag) -> str:
+        return f"/api/tags/{tag.slug}/"
 
 
-class AuthorSerializer(ModelSerializer):
-    url = serializers.SerializerMethodField()
-    html_url = serializers.SerializerMethodField()
-    following = serializers.SerializerMethodField()
-
+class AuthorSerializer(_FollowableSerializer):
     class Meta:
         model = Author
         fields = ["id", "name", "url", "html_url", "following"]
 
-    def get_url(self, author) -> str:
-        return self.context["request"].build_absolute_uri(f"/api/authors/{author.pk}/")
-
-    def get_html_url(self, author) -> str:
-        return self.context["request"].build_absolute_uri(author.get_absolute_url())
-
-    def get_following(self, author) -> bool:
-        return author.pk in self.context.get("followed", ())
+    def api_path(self, author) -> str:
+        return f"/api/authors/{author.pk}/"
 
 
 class FollowingSerializer(serializers.Serializer):

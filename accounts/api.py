@@ -82,11 +82,18 @@ class MeView(generics.GenericAPIView):
         }
 
 
+class TagSlug(serializers.SlugRelatedField):
+    """A tag's slug or null; DRF would quietly read "" as null, which the schema forbids."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            raise serializers.ValidationError("Give a tag's slug, or null for none.")
+        return super().run_validation(data)
+
+
 class SavedSearchSerializer(ModelSerializer):
     query = Text(required=False, allow_blank=True, max_length=300)
-    tag = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Tag.objects.all(), required=False, allow_null=True
-    )
+    tag = TagSlug(slug_field="slug", queryset=Tag.objects.all(), required=False, allow_null=True)
     author = Text(required=False, allow_blank=True, max_length=200)
     name = Text(required=False, allow_blank=True, max_length=120)
     html_url = serializers.SerializerMethodField(help_text="The search on the site.")

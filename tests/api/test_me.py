@@ -94,6 +94,9 @@ def test_follows_and_saved_searches(reader, reader_api):
     empty = reader_api.post("/api/me/searches/", {"query": "  "}, format="json")
     assert empty.status_code == 400
     assert reader_api.post("/api/me/searches/", {"tag": "nope"}, format="json").status_code == 400
+    for tag in ("", 5, True):
+        odd = reader_api.post("/api/me/searches/", {"query": "q", "tag": tag}, format="json")
+        assert odd.status_code == 400, tag
 
     assert reader_api.delete(f"/api/me/searches/{made.json()['id']}/").status_code == 204
     assert not SavedSearch.objects.exists()

@@ -462,8 +462,8 @@ def test_preferences_page_queries_do_not_grow_with_signals(
     for paper in PaperFactory.create_batch(count):
         set_feedback(reader, paper, Feedback.Value.LESS)
 
-    # session, user, preferences, tags, authors, searches, signals
-    with django_assert_num_queries(7):
+    # session, user, preferences, tags, authors, searches, signals, API tokens
+    with django_assert_num_queries(8):
         response = reader_client.get(reverse("preferences"))
 
     assert response.text.count("👎 Not interested in") == count

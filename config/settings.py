@@ -301,6 +301,10 @@ DIGEST_LINK_DAYS = env.int("DIGEST_LINK_DAYS", default=60)
 DIGEST_MAX_LOOKBACK_DAYS = env.int("DIGEST_MAX_LOOKBACK_DAYS", default=14)
 # Messages sent over one SMTP connection before it is renewed (servers limit it).
 DIGEST_MESSAGES_PER_CONNECTION = env.int("DIGEST_MESSAGES_PER_CONNECTION", default=100)
+# Messages a worker hands over together, one SMTP connection each, with one durable
+# commit for them all (digest/sending.py). Mail servers commonly take dozens of
+# connections from one client (Postfix: 50).
+DIGEST_SMTP_CONNECTIONS = env.int("DIGEST_SMTP_CONNECTIONS", default=8)
 
 LOGGING = {
     "version": 1,

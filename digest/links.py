@@ -11,6 +11,7 @@ old digest's unsubscribe link that fails is a spam complaint waiting to happen.
 """
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -47,44 +48,69 @@ class BadLink(Exception):
 # Making links
 
 
+class Links:
+    """The signed links of digest e-mails, each kind's URL pattern looked up once: a
+    batch of digests makes hundreds of links, and a reverse() costs more than a
+    signature."""
+
+    def action_url(self, *, user, paper_id: int, action: str) -> str:
+        """The one-click link that records 👍 ("more"), 👎 ("less") or saves ("save") a
+        paper."""
+        return self._act.url(_SEP.join((str(user.pk), str(paper_id), ACTIONS[action])))
+
+    def action_urls(self, *, user, paper_ids) -> dict[int, dict[str, str]]:
+        """Every one-click link of these papers, by paper id and action."""
+        return {
+            paper_id: {
+                action: self.action_url(user=user, paper_id=paper_id, action=action)
+                for action in ACTIONS
+            }
+            for paper_id in paper_ids
+        }
+
+    def unsubscribe_url(self, *, user) -> str:
+        return self._unsubscribe.url(str(user.pk))
+
+    def web_copy_url(self, *, digest) -> str:
+        return self._web_copy.url(str(digest.pk))
+
+    @functools.cached_property
+    def _act(self):
+        return _Kind("digest:act", _ACT_SALT)
+
+    @functools.cached_property
+    def _unsubscribe(self):
+        return _Kind("digest:unsubscribe", _UNSUBSCRIBE_SALT)
+
+    @functools.cached_property
+    def _web_copy(self):
+        return _Kind("digest:web-copy", _WEB_COPY_SALT)
+
+
+class _Kind:
+    def __init__(self, view: str, salt: str):
+        self.signer = signing.TimestampSigner(salt=salt, sep=_SEP)
+        self.prefix, self.suffix = reverse(view, args=[_SLOT]).split(_SLOT)
+
+    def url(self, value: str) -> str:
+        return f"{settings.SITE_URL}{self.prefix}{self.signer.sign(value)}{self.suffix}"
+
+
 def action_url(*, user, paper, action: str) -> str:
-    """The one-click link that records 👍 ("more"), 👎 ("less") or saves ("save") a paper."""
-    return _ActionLinks(user).url(paper, action)
+    return Links().action_url(user=user, paper_id=paper.pk, action=action)
 
 
 def action_urls(*, user, papers) -> dict[int, dict[str, str]]:
-    """Every one-click link of these papers, by paper id and action: a whole digest's
-    links with one URL lookup and one signer (a digest has dozens of them)."""
-    links = _ActionLinks(user)
-    return {paper.pk: {action: links.url(paper, action) for action in ACTIONS} for paper in papers}
-
-
-class _ActionLinks:
-    def __init__(self, user):
-        self.user_pk = user.pk
-        self.signer = signing.TimestampSigner(salt=_ACT_SALT, sep=_SEP)
-        prefix, self.suffix = reverse("digest:act", args=[_SLOT]).split(_SLOT)
-        self.prefix = settings.SITE_URL + prefix
-
-    def url(self, paper, action: str) -> str:
-        token = self.signer.sign(_SEP.join((str(self.user_pk), str(paper.pk), ACTIONS[action])))
-        return f"{self.prefix}{token}{self.suffix}"
+    """A page's one-click links (see Links.action_urls)."""
+    return Links().action_urls(user=user, paper_ids=[paper.pk for paper in papers])
 
 
 def unsubscribe_url(*, user) -> str:
-    return _absolute(reverse("digest:unsubscribe", args=[_sign(str(user.pk), _UNSUBSCRIBE_SALT)]))
+    return Links().unsubscribe_url(user=user)
 
 
 def web_copy_url(*, digest) -> str:
-    return _absolute(reverse("digest:web-copy", args=[_sign(str(digest.pk), _WEB_COPY_SALT)]))
-
-
-def _sign(value: str, salt: str) -> str:
-    return signing.TimestampSigner(salt=salt, sep=_SEP).sign(value)
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL + path
+    return Links().web_copy_url(digest=digest)
 
 
 # Reading links

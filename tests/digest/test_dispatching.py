@@ -9,10 +9,14 @@ from django.db import connection, connections
 
 from accounts.models import Preferences
 from accounts.preferences import preferences_of, set_digest_settings
+from accounts.saved_searches import save_search
 from config.celery import app
 from digest.building import period_of
 from digest.dispatching import dispatch_due, schedule_missing
-from digest.models import Digest
+from digest.feedback import set_feedback
+from digest.models import Digest, DigestItem, Feedback
+from papers import search
+from papers.models import Author, ListItem, Paper, ReadingList, Vote
 from tests.factories import PaperFactory, PaperTagFactory, TagFactory, UserFactory
 
 UTC = dt.UTC
@@ -284,3 +288,110 @@ def test_a_reader_locked_by_another_dispatcher_is_skipped_not_waited_for():
     dispatch_due(now=NOW)
     assert Digest.objects.filter(user=locked).count() == 1
     assert connection.in_atomic_block is False
+
+
+@pytest.mark.django_db
+def test_a_paper_that_arrived_after_the_slot_and_was_sent_is_not_sent_again():
+    user = reader(due=NOW)
+    early, late = new_papers(2, seen=NOW - dt.timedelta(hours=2))
+    # Seen after the slot but before the dispatcher ran: a candidate of the next
+    # digest too (it starts at this one's slot), yet this one holds it already.
+    Paper.objects.filter(pk=late.pk).update(first_seen_at=NOW + dt.timedelta(minutes=10))
+    dispatch_due(now=NOW + dt.timedelta(minutes=30))
+    first = Digest.objects.get(user=user)
+    assert {i.paper_id for i in first.items.all()} == {early.pk, late.pk}
+    Digest.objects.filter(pk=first.pk).update(status=Digest.Status.SENT)
+    fresh = PaperFactory(
+        title="Weather forecasting with neural operators",
+        abstract="Operators learned on reanalysis data forecast ten days ahead.",
+        first_seen_at=NOW + dt.timedelta(hours=5),
+    )
+
+    dispatch_due(now=NOW + dt.timedelta(days=1))
+
+    second = Digest.objects.exclude(pk=first.pk).get(user=user)
+    assert {i.paper_id for i in second.items.all()} == {fresh.pk}
+
+
+@pytest.mark.django_db
+def test_a_saved_search_finds_new_papers_for_readers_of_every_batch(settings):
+    settings.DIGEST_DISPATCH_BATCH = 1  # each reader in a batch of their own
+    daily = reader(due=NOW - dt.timedelta(minutes=2))
+    weekly = reader(due=NOW - dt.timedelta(minutes=1), frequency="weekly")
+    # Three days old: new to the weekly reader's first digest only, whose batch comes
+    # second and reaches further back than the daily reader's.
+    older = PaperFactory(
+        title="A tokenizer for protein sequences",
+        abstract="Residues grouped into motifs shorten sequences fourfold.",
+        first_seen_at=NOW - dt.timedelta(days=3),
+    )
+    newer = PaperFactory(
+        title="Robot grasping with a learned tokenizer",
+        abstract="Grasps become discrete actions a policy predicts.",
+        first_seen_at=NOW - dt.timedelta(hours=1),
+    )
+    search.index_papers(paper_ids=[older.pk, newer.pk])
+    for user in (daily, weekly):
+        save_search(user, query="tokenizer")
+
+    dispatch_due(now=NOW)
+
+    [item] = Digest.objects.get(user=daily).items.all()
+    assert item.paper_id == newer.pk
+    reasons = {i.paper_id: i.reason for i in Digest.objects.get(user=weekly).items.all()}
+    assert reasons == {p.pk: "matches your search ‘tokenizer’" for p in (older, newer)}
+
+
+def readers_with_signals(count: int):
+    """Readers who follow, save, vote, give feedback, search and were sent a digest; and
+    the four new papers, of which only the last is new to each of them."""
+    tag, old = TagFactory(name="Retrieval"), PaperFactory(first_seen_at=NOW - dt.timedelta(days=9))
+    papers = new_papers(4, seen=NOW - dt.timedelta(hours=2), tag=tag)
+    author, _ = Author.objects.get_or_create(name="Ada Lovelace", name_key="ada lovelace")
+    users = []
+    for _ in range(count):
+        user = reader(due=NOW - dt.timedelta(minutes=1))
+        preferences = preferences_of(user)
+        preferences.followed_tags.add(tag)
+        preferences.followed_authors.add(author)
+        ListItem.objects.create(
+            reading_list=ReadingList.objects.create(owner=user, name="Reading"), paper=old
+        )
+        Vote.objects.create(user=user, paper=papers[0])
+        set_feedback(user, papers[1], Feedback.Value.LESS)
+        save_search(user, query="speculative decoding")
+        sent = Digest.objects.create(
+            user=user,
+            period="2026-11-26",
+            scheduled_for=NOW - dt.timedelta(hours=3),
+            since=NOW - dt.timedelta(days=1),
+            created_at=NOW - dt.timedelta(minutes=20),
+            status=Digest.Status.SENT,
+        )
+        DigestItem.objects.create(
+            digest=sent, paper=papers[2], position=1, score=1, section="Retrieval", reason="x"
+        )
+        users.append(user)
+    return users, papers
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 20])
+def test_a_batch_takes_the_same_queries_however_many_readers_it_holds(
+    count, django_assert_num_queries
+):
+    users, papers = readers_with_signals(count)
+
+    # Readers without a slot; commits not waiting for the disk; the claim; digests there
+    # already; previous digests; new papers, their tags, their authors; signals (lists,
+    # votes, feedback in one); evidence papers, their tags, their authors; followed tags,
+    # authors; saved searches, the one search run; digests built since, their items; tag
+    # names; the digests, their items (COPY); their next slots; then again commits not
+    # waiting and the claim that finds no one left; two savepoints each.
+    with django_assert_num_queries(28):
+        dispatch_due(now=NOW)
+
+    digests = Digest.objects.filter(user__in=users, period="2026-11-27")
+    assert digests.count() == count
+    # Not the paper voted for, nor the one marked not interested, nor the one sent.
+    assert {i.paper_id for d in digests for i in d.items.all()} == {papers[3].pk}

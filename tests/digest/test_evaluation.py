@@ -63,6 +63,23 @@ def test_limit_and_method_for_quick_runs():
     assert {row["readers"] for row in rows} == {5}
 
 
+def test_other_cut_dates_for_tuning():
+    err = StringIO()
+    call_command(
+        "evaluate_digest",
+        *(str(SAMPLE), *RELAXED, "--method", "random", "--cut", "0.6", "--cut", "0.7"),
+        stdout=StringIO(),
+        stderr=err,
+    )
+
+    papers = evaluation.read_papers(SAMPLE.read_bytes())
+    days = evaluation.cut_days(papers, cuts=(0.6, 0.7))
+    assert days != evaluation.cut_days(papers)
+    assert f"cuts at {days[0]}, {days[1]}:" in err.getvalue()
+    with pytest.raises(CommandError, match="not a share"):
+        evaluate_digest(str(SAMPLE), "--cut", "0")
+
+
 def test_the_issues_thresholds_are_the_defaults():
     command = load_command_class("digest", "evaluate_digest")
     options = vars(command.create_parser("manage.py", "evaluate_digest").parse_args(["x.jsonl"]))

@@ -206,6 +206,47 @@ def test_papers_like_the_evidence_come_first_explained_by_the_closest_one():
     assert [pick.score for pick in picks] == sorted((pick.score for pick in picks), reverse=True)
 
 
+@pytest.fixture
+def crowding(monkeypatch):
+    """Sets how much crowding counts; the candidates' matrices are rebuilt for it."""
+
+    def set_crowding(value):
+        monkeypatch.setattr(ranking, "CROWDING", value)
+        ranking._cached_candidates.cache_clear()
+
+    yield set_crowding
+    ranking._cached_candidates.cache_clear()
+
+
+def test_a_paper_in_a_crowded_neighbourhood_comes_after_an_equally_close_one(crowding):
+    reader = Reader(id=1, evidence=(Evidence(101, 1.0), Evidence(102, 1.0)))
+    evidence = [SAVED_DECODING, SAVED_GRASPING]
+
+    crowding(0.0)
+    plain = names(ranked(reader, evidence=evidence)[1])
+    crowding(0.5)
+    discounted = names(ranked(reader, evidence=evidence)[1])
+
+    # Three decoding papers crowd each other; the two grasping papers have the field to
+    # themselves, and are as close to the reader's evidence.
+    assert plain.index("decoding") < plain.index("grasping")
+    assert discounted.index("grasping") < discounted.index("decoding")
+    assert discounted.index("grasping-2") < discounted.index("decoding-3")
+    assert set(discounted) == set(plain)
+
+
+def test_crowding_neither_brings_papers_in_nor_keeps_them_out(crowding):
+    reader = Reader(id=1, size=12, tags=frozenset({"vision"}), evidence=(Evidence(101, 1.0),))
+
+    crowding(0.0)
+    plain = ranked(reader, evidence=[SAVED_DECODING])[1]
+    crowding(5.0)
+    discounted = ranked(reader, evidence=[SAVED_DECODING])[1]
+
+    assert {pick.paper_id for pick in discounted} == {pick.paper_id for pick in plain}
+    assert {pick.reason for pick in discounted} == {pick.reason for pick in plain}
+
+
 def test_a_list_name_with_braces_is_shown_as_written():
     reader = Reader(id=1, evidence=(Evidence(SAVED_DECODING.id, 1.0, "in ‘{title}’ of ‘{x}’"),))
 

@@ -1,13 +1,16 @@
 """Sending over a real SMTP server (aiosmtpd): once per digest, retries, bounces, reuse."""
 
 import datetime as dt
+import re
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from accounts.models import Preferences
 from accounts.preferences import preferences_of, set_digest_settings
 from digest import sending
+from digest.emails import digest_message, digest_messages
 from digest.models import Digest, DigestItem
 from tests.factories import PaperFactory, UserFactory
 
@@ -27,6 +30,12 @@ def pending_digest(user=None, *, papers=2, period="2026-11-27"):
             reason="trending on paperfeed",
         )
     return digest
+
+
+def deliver(outbox, messages, *, point_of_no_return):
+    """What became of each message (by key), handed over as the sender does."""
+    outgoing = {key: sending._Outgoing(message) for key, message in messages.items()}
+    return sending._answers(sending._start(outbox, outgoing, point_of_no_return=point_of_no_return))
 
 
 @pytest.fixture
@@ -50,6 +59,29 @@ def test_a_digest_is_sent_once_however_often_its_task_runs(smtp_server, outbox):
     assert message["To"] == digest.user.email
     assert message["Message-ID"] == digest.message_id
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.django_db
+def test_what_arrives_is_the_message_made_dots_and_all(smtp_server, outbox):
+    digest = pending_digest(UserFactory(email="zoë@example.org"), papers=0)
+    paper = PaperFactory(title="Über dots\n.a line that starts with one\n..and two")
+    DigestItem.objects.create(
+        digest=digest, paper=paper, position=1, score=1.0, section="Ümlauts", reason="r"
+    )
+    made = digest_message(Digest.objects.get(pk=digest.pk))
+
+    assert sending.send_digest(digest.pk, via=outbox) == Digest.Status.SENT
+
+    [received] = smtp_server.wait_for(1)
+    assert received["Subject"] == made.subject
+    assert received["To"] == "zoë@example.org"
+    text, html = (part.get_content().replace("\r\n", "\n") for part in received.iter_parts())
+    assert "\n.a line that starts with one\n..and two\n" in text
+    # The links are signed anew each time (their timestamp and signature differ); the
+    # rest is the same.
+    unsigned = re.compile(r"\.\w+\.[\w-]{43}/")
+    assert unsigned.sub("", text) == unsigned.sub("", made.body)
+    assert unsigned.sub("", html) == unsigned.sub("", made.alternatives[0].content)
 
 
 @pytest.mark.django_db
@@ -181,31 +213,64 @@ def test_a_worker_that_stopped_is_settled_by_the_next_dispatch():
 
 
 @pytest.mark.django_db
-def test_a_worker_whose_lease_was_taken_drops_the_message_unfinished(smtp_server, outbox):
-    digest = pending_digest()
-    taken_over = []
+def test_a_worker_whose_lease_was_taken_drops_that_message_unfinished(smtp_server, outbox):
+    taken, kept = pending_digest(), pending_digest()
+    claimed = {digest.pk: digest for digest in sending._claim([taken.pk, kept.pk])}
 
-    def another_worker_takes_it():
-        # As if this worker stalled past its lease and another claimed the digest.
-        Digest.objects.filter(pk=digest.pk).update(leased_until=timezone.now())
-        taken_over.append(True)
+    def another_worker_takes_one(pks):
+        # As if this worker stalled past its lease and another claimed one digest.
+        Digest.objects.filter(pk=taken.pk).update(leased_until=timezone.now())
+        return sending._mark_sending([claimed[pk] for pk in pks])
 
-    [claimed] = sending._claim([digest.pk])
-    message = sending.digest_message(claimed)
-    with pytest.raises(sending._LeaseLost):
-        sending._deliver(
-            outbox,
-            message,
-            point_of_no_return=lambda: (
-                another_worker_takes_it(),
-                sending._mark_sending(claimed),
-            ),
-        )
+    results = deliver(
+        outbox,
+        digest_messages(list(claimed.values())),
+        point_of_no_return=another_worker_takes_one,
+    )
 
-    assert taken_over
-    assert smtp_server.wait_for(1, timeout=1) == []
-    digest.refresh_from_db()
-    assert digest.status == "pending"
+    assert isinstance(results[taken.pk], sending._LeaseLost)
+    assert results[kept.pk] is None
+    assert [m["To"] for m in smtp_server.wait_for(2, timeout=1)] == [kept.user.email]
+    taken.refresh_from_db()
+    assert taken.status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_failure_before_the_last_line_leaves_no_message_half_written(smtp_server, outbox):
+    first, second = pending_digest(), pending_digest()
+    claimed = sending._claim([first.pk])
+
+    def database_fails(pks):
+        raise OperationalError("the database went away")
+
+    with pytest.raises(OperationalError):
+        deliver(outbox, digest_messages(claimed), point_of_no_return=database_fails)
+    # The worker goes on over the same outbox: the unfinished message must not take in
+    # the next one.
+    assert sending.send_digest(second.pk, via=outbox) == Digest.Status.SENT
+
+    assert [m["To"] for m in smtp_server.wait_for(2, timeout=1)] == [second.user.email]
+    first.refresh_from_db()
+    assert first.status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_batch_is_handed_over_a_group_at_a_time_each_message_on_its_own_connection(
+    smtp_server, outbox, settings
+):
+    settings.DIGEST_SMTP_CONNECTIONS = 3
+    digests = [pending_digest(papers=1) for _ in range(3 + 2)]
+
+    outcome = sending.send_batch([d.pk for d in digests], via=outbox)
+
+    assert outcome.counts == {"not ours": 0, "sent": len(digests)}
+    received = smtp_server.wait_for(len(digests))
+    assert sorted(m["To"] for m in received) == sorted(d.user.email for d in digests)
+    # Kept open for the next batch, not one per message.
+    assert len(smtp_server.connections) == 3
+    assert set(Digest.objects.values_list("status", "leased_until", "error")) == {
+        ("sent", None, "")
+    }
 
 
 @pytest.mark.django_db
@@ -219,14 +284,17 @@ def test_without_an_smtp_server_configured_digests_go_to_the_mail_backend(mailou
 
 @pytest.mark.django_db
 def test_a_batch_is_read_together_and_reports_what_became_of_each(
-    smtp_server, outbox, django_assert_max_num_queries
+    smtp_server, outbox, django_assert_num_queries
 ):
     digests = [pending_digest(papers=3) for _ in range(5)]
     smtp_server.refuse[digests[1].user.email] = "452 4.2.2 Mailbox full"
     Digest.objects.filter(pk=digests[2].pk).update(status=Digest.Status.SENT)
 
-    # Per message: mark sending, mark sent (or released); per batch: claim and read.
-    with django_assert_max_num_queries(6 + 2 * 5):
+    # Per batch: claim (a transaction: two queries and the savepoint's two in a test, and
+    # the reading of the claimed), read the e-mails (two), record the sent (a transaction:
+    # two and the savepoint's two); per group of DIGEST_SMTP_CONNECTIONS: mark sending
+    # (one); per refusal: release (one).
+    with django_assert_num_queries(5 + 2 + 4 + 1 + 1):
         outcome = sending.send_batch([d.pk for d in digests], via=outbox)
 
     assert outcome.counts == {"not ours": 1, "sent": 3, "retry": 1}

@@ -76,6 +76,15 @@ class Command(BaseCommand):
             help="a reader needs this many relevant candidates (default %(default)s)",
         )
         parser.add_argument(
+            "--cut",
+            dest="cuts",
+            action="append",
+            type=_share,
+            metavar="SHARE",
+            help="cut at this share of the corpus's listing days (repeatable; default "
+            f"{', '.join(map(str, evaluation.CUTS))}): tune on other cuts than the reported ones",
+        )
+        parser.add_argument(
             "--method",
             dest="methods",
             action="append",
@@ -83,7 +92,8 @@ class Command(BaseCommand):
             help="measure only this method (repeatable; default: all)",
         )
 
-    def handle(self, *, corpus, seed, limit, methods, **options):
+    def handle(self, *, corpus, seed, limit, methods, cuts, **options):
+        cuts = tuple(cuts or evaluation.CUTS)
         started = time.perf_counter()
         try:
             data = corpus.read_bytes()
@@ -98,11 +108,12 @@ class Command(BaseCommand):
                 max_share=options["max_interest_share"],
                 min_relevant=options["min_relevant"],
                 limit=limit,
+                cuts=cuts,
             )
             if options["verbosity"] >= 1:
-                cuts = ", ".join(str(day) for day in evaluation.cut_days(papers))
+                days = ", ".join(str(day) for day in evaluation.cut_days(papers, cuts=cuts))
                 self.stderr.write(
-                    f"{len(papers)} papers, cuts at {cuts}: {len(readers)} simulated readers"
+                    f"{len(papers)} papers, cuts at {days}: {len(readers)} simulated readers"
                 )
             for row in evaluation.evaluate(
                 papers, readers, methods=dict.fromkeys(methods or evaluation.METHODS), seed=seed

@@ -214,36 +214,40 @@ class Server:
         self.log.seek(0)
         return self.log.read()[-4000:]
 
-    def cold(self, path, forget) -> float:
+    def cold(self, path, forget, *, headers=None) -> float:
         """One request after every kept page and ranking was forgotten: what a query
         nobody asked for in the last minutes costs (median of COLD_ROUNDS, in ms)."""
         times = []
         for _ in range(COLD_ROUNDS):
             forget()
             started = time.perf_counter()
-            with urllib.request.urlopen(self.base + path, timeout=60) as response:
+            request = urllib.request.Request(self.base + path, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=60) as response:
                 response.read()
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times)
 
-    def load(self, ab, path, *, seconds, least=MIN_REQUESTS):
+    def load(self, ab, path, *, seconds, least=MIN_REQUESTS, headers=None):
         """Warm the URL up, then load it for about `seconds` at CONCURRENCY clients."""
         url = self.base + path
         try:
-            with urllib.request.urlopen(url, timeout=60) as response:
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=60) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             note(f"  {path} answers {exc.code}: its figures count errors, not page speed")
-        warmup = _ab(ab, url, WARMUP_REQUESTS)
+        warmup = _ab(ab, url, WARMUP_REQUESTS, headers=headers)
         requests = round(warmup["requests_per_s"] * seconds, -1)
-        return _ab(ab, url, int(min(max(requests, least), MAX_REQUESTS)))
+        return _ab(ab, url, int(min(max(requests, least), MAX_REQUESTS)), headers=headers)
 
 
-def _ab(ab, url, requests) -> dict:
+def _ab(ab, url, requests, *, headers=None) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".csv") as percentiles:
         # -l: pages vary in length (CSRF tokens, dates); ab would count that as failure.
         # -r: a connection dropped by the server is counted as failed, not fatal to ab.
         options = ["-q", "-k", "-l", "-r", "-s", "60", "-e", percentiles.name]
+        for name, value in (headers or {}).items():
+            options += ["-H", f"{name}: {value}"]
         run = subprocess.run(
             [ab, *options, "-c", str(CONCURRENCY), "-n", str(requests), url],
             capture_output=True,

@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import follows
+from config.api.caching import kept_for_anonymous
 from config.api.fields import ModelSerializer, Text
 from config.api.filters import FilterSet, StrictForm
 from papers import search, votes
@@ -352,12 +353,14 @@ class PaperViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return PaperDetailSerializer if self.action == "retrieve" else PaperSerializer
 
+    @kept_for_anonymous
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = self.get_serializer_context() | {"voted": votes.voted_ids(request.user, page)}
         data = PaperSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
+    @kept_for_anonymous
     def retrieve(self, request, *args, **kwargs):
         paper = self.get_object()
         context = self.get_serializer_context() | {"voted": votes.voted_ids(request.user, [paper])}
@@ -365,6 +368,7 @@ class PaperViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=PaperSerializer(many=True), filters=False)
     @action(detail=True, pagination_class=None, filter_backends=[])
+    @kept_for_anonymous
     def related(self, request, pk=None):
         """Papers most like this one by content, most similar first."""
         paper = get_object_or_404(Paper.objects.only("id"), pk=pk)

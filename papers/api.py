@@ -318,6 +318,17 @@ def paper_cards():
     return Paper.objects.for_cards().prefetch_related(Prefetch("authorships", authorships))
 
 
+def _switch():
+    """A detail action that a reader turns on with POST and off with DELETE."""
+    return action(
+        detail=True,
+        methods=["post", "delete"],
+        permission_classes=[permissions.IsAuthenticated],
+        pagination_class=None,
+        filter_backends=[],
+    )
+
+
 class PaperViewSet(viewsets.ReadOnlyModelViewSet):
     """Papers: list (filtered, ordered, in cursor pages), detail, related, vote."""
 
@@ -380,13 +391,7 @@ class PaperViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(PaperSerializer(related, many=True, context=context).data)
 
     @extend_schema(request=None, responses={200: VoteSerializer}, filters=False)
-    @action(
-        detail=True,
-        methods=["post", "delete"],
-        permission_classes=[permissions.IsAuthenticated],
-        pagination_class=None,
-        filter_backends=[],
-    )
+    @_switch()
     def vote(self, request, pk=None):
         """POST votes for the paper, DELETE takes the vote back; both can be repeated."""
         paper = get_object_or_404(Paper.objects.only("id"), pk=pk)
@@ -422,13 +427,7 @@ class _Followable(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(request=None, responses={200: FollowingSerializer}, filters=False)
-    @action(
-        detail=True,
-        methods=["post", "delete"],
-        permission_classes=[permissions.IsAuthenticated],
-        pagination_class=None,
-        filter_backends=[],
-    )
+    @_switch()
     def follow(self, request, **kwargs):
         """POST follows, DELETE stops following; both can be repeated."""
         on = request.method == "POST"

@@ -334,10 +334,10 @@ def _signals(user_ids: list[int]) -> tuple[dict[int, list[Evidence]], dict[int, 
             {"users": _array(user_ids)},
         )
         rows = cursor.fetchall()
-    fixed = {
-        "vote": Evidence(0, VOTE_WEIGHT, "similar to ‘{title}’, which you upvoted"),
-        "more": Evidence(0, MORE_WEIGHT, "similar to ‘{title}’, which you liked"),
-        "less": Evidence(0, LESS_WEIGHT, ""),
+    fixed = {  # weight and reason of each kind but lists
+        "vote": (VOTE_WEIGHT, "similar to ‘{title}’, which you upvoted"),
+        "more": (MORE_WEIGHT, "similar to ‘{title}’, which you liked"),
+        "less": (LESS_WEIGHT, ""),
     }
     in_list: dict[str, str] = {}  # a list's name: the reason it gives
     dated, kept = defaultdict(list), defaultdict(set)
@@ -351,7 +351,7 @@ def _signals(user_ids: list[int]) -> tuple[dict[int, list[Evidence]], dict[int, 
             weight = SAVED_WEIGHT
             kept[user_id].add(paper_id)
         else:
-            weight, reason = fixed[kind].weight, fixed[kind].reason
+            weight, reason = fixed[kind]
             if kind == "less":
                 kept[user_id].add(paper_id)
         dated[user_id].append((at, paper_id, weight, reason))

@@ -231,7 +231,7 @@ class _Candidates:
         empty = sp.csr_matrix((0, len(self.terms)), dtype=np.float32)
         self.known_vectors, self.known_sketches = empty, empty
 
-    def evidence(self, papers: Sequence[PaperText]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    def rows_of(self, papers: Sequence[PaperText]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """The papers' unit term vectors and sketches over the candidates' terms, each
         paper's worked out once while the candidates stay the same."""
         try:
@@ -306,7 +306,7 @@ class _Pool:
                 if item.weight and item.paper_id in evidence_papers:
                     self.evidence.setdefault(item.paper_id, len(self.evidence))
         self.evidence_papers = [evidence_papers[paper_id] for paper_id in self.evidence]
-        self.evidence_vectors, self.evidence_sketches = self.candidates.evidence(
+        self.evidence_vectors, self.evidence_sketches = self.candidates.rows_of(
             self.evidence_papers
         )
 

@@ -121,10 +121,9 @@ def _page_key(key: str) -> str:
     return f"papers:pages:{_version()}:{key}"
 
 
-def remembered_page(key: str):
-    """The copy kept under `key` (a page's bytes, an API answer's data), or None."""
+def remembered_page(key: str) -> bytes | None:
     return cache.get(_page_key(key))
 
 
-def keep_page(key: str, content) -> None:
+def keep_page(key: str, content: bytes) -> None:
     cache.set(_page_key(key), content, timeout=settings.VISITOR_CACHE_SECONDS)

@@ -16,7 +16,8 @@ from digest import evaluation
 from digest.ranking import PaperText
 
 SAMPLE = Path(__file__).parents[1] / "fixtures" / "arxiv-cs" / "arxiv-cs-2025-10-every-5th.jsonl.gz"
-KEYS = {"method", "ndcg@10", "precision@10", "readers", "readers_per_s"}
+KEYS = {"method", "ndcg@10", "ndcg@10_stderr", "precision@10", "readers", "readers_per_s"}
+LEAD = {"paperfeed_lead", "paperfeed_lead_stderr"}
 # The sample is small: interests need fewer papers than in a year of arXiv.
 RELAXED = ("--min-interest-papers", "20", "--max-interest-share", "0.2", "--min-relevant", "3")
 
@@ -32,7 +33,8 @@ def test_one_row_per_method_and_paperfeed_beats_chance():
 
     assert [row["method"] for row in rows] == ["paperfeed", "arxiv-sanity-lite", "random"]
     for row in rows:
-        assert set(row) == KEYS
+        assert set(row) == (KEYS if row["method"] == "paperfeed" else KEYS | LEAD)
+        assert row["ndcg@10_stderr"] > 0
         assert 0 <= row["ndcg@10"] <= 1
         assert 0 <= row["precision@10"] <= 1
         assert row["readers_per_s"] > 0
@@ -41,6 +43,12 @@ def test_one_row_per_method_and_paperfeed_beats_chance():
     paperfeed, _, chance = rows
     assert paperfeed["ndcg@10"] > chance["ndcg@10"] + 0.05
     assert paperfeed["precision@10"] > chance["precision@10"]
+    # The lead is the difference of the means, whatever order the readers are in.
+    for row in rows[1:]:
+        assert row["paperfeed_lead"] == pytest.approx(
+            paperfeed["ndcg@10"] - row["ndcg@10"], abs=2e-4
+        )
+        assert 0 < row["paperfeed_lead_stderr"] < 1
 
 
 def test_a_seed_always_means_the_same_readers_and_scores():
@@ -61,6 +69,8 @@ def test_limit_and_method_for_quick_runs():
 
     assert [row["method"] for row in rows] == ["random", "paperfeed"]
     assert {row["readers"] for row in rows} == {5}
+    # paperfeed was not measured yet when random's line was printed: no lead to tell.
+    assert not LEAD & set(rows[0])
 
 
 def test_other_cut_dates_for_tuning():

@@ -73,6 +73,16 @@ def test_limit_and_method_for_quick_runs():
     assert not LEAD & set(rows[0])
 
 
+def test_the_ceiling_is_asked_for_by_name_and_learns_from_labels():
+    rows = evaluate_digest(str(SAMPLE), *RELAXED, "--method", "random", "--method", "ceiling")
+
+    assert [row["method"] for row in rows] == ["random", "ceiling"]
+    chance, ceiling = rows
+    # Told the interest and given every labelled paper before the cut, it finds them.
+    assert ceiling["ndcg@10"] > chance["ndcg@10"] + 0.1
+    assert "ceiling" not in evaluation.METHODS
+
+
 def test_other_cut_dates_for_tuning():
     err = StringIO()
     call_command(

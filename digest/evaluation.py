@@ -245,9 +245,7 @@ def _paperfeed(papers, cut, readers, seed):
 
 
 def _arxiv_sanity_lite(papers, cut, readers, seed):
-    """The TF-IDF is fitted once per cut, on the papers listed before it and the week's
-    candidates (not on later papers, which a real deployment would not have yet), and
-    is not timed; each reader's SVM, its scores and its top ten are."""
+    """The reader's ten saved papers against every other paper listed before the cut."""
 
     def saved(reader, before, row_of):
         labels = np.zeros(len(before), np.int8)
@@ -267,6 +265,10 @@ def _ceiling(papers, cut, readers, seed):
 
 
 def _svm_per_reader(papers, cut, readers, labels, *, c: float):
+    """The TF-IDF is fitted once per cut, on the papers listed before it and the week's
+    candidates (not on later papers, which a real deployment would not have yet), and
+    is not timed, nor are each reader's labels; each reader's SVM, its scores and its
+    top ten are."""
     before = [paper.id for paper in papers if paper.day < cut]
     candidates = list(readers[0].candidates)
     vectorizer = TfidfVectorizer(
